@@ -451,3 +451,89 @@ double sched_t_of_sigma(const sched *s, double sigma)
 	}
 	return sigma;
 }
+
+/* ------------------------------------------------------------------ */
+/* Targets: each is cx x_0 + ce eps at a given point. */
+
+const char *const sched_target_names[] = {
+	"eps", "x0", "v", "velocity", "score", "edm", NULL
+};
+
+/* sqrt(abar) and sqrt(1 - abar) from sigma, without cancellation. */
+static void vp_coeffs(double sigma, double *sqrt_abar, double *sqrt_one_minus)
+{
+	if (isinf(sigma)) {
+		*sqrt_abar = 0;
+		*sqrt_one_minus = 1;
+		return;
+	}
+	double h = hypot(1, sigma);
+	*sqrt_abar = 1 / h;
+	*sqrt_one_minus = sigma / h;
+}
+
+/* EDM eq. 8: F = (x_0 - c_skip x_t/s)/c_out with x_t/s = x_0 + sigma eps.
+ * Expanding c_skip and c_out (Table 1) gives
+ * F = sigma/(sd r) x_0 - sd/r eps, r = sqrt(sigma^2 + sd^2), which stays
+ * finite at sigma = 0 (F = -eps) and sigma = inf (F = x_0/sd). */
+static void edm_coeffs(double sigma, double sd, double *cx, double *ce)
+{
+	if (isinf(sigma)) {
+		*cx = 1 / sd;
+		*ce = 0;
+		return;
+	}
+	double r = hypot(sigma, sd);
+	*cx = sigma / (sd * r);
+	*ce = -sd / r;
+}
+
+int sched_target_coeffs(enum sched_target target, const sched_point *p,
+	double sigma_data, double *cx, double *ce)
+{
+	double sa, sb;
+	switch (target) {
+	case SCHED_TARGET_EPS:
+		*cx = 0;
+		*ce = 1;
+		return 0;
+	case SCHED_TARGET_X0:
+		*cx = 1;
+		*ce = 0;
+		return 0;
+	case SCHED_TARGET_V:
+		/* Salimans & Ho 2022, section 4; diffusers get_velocity */
+		vp_coeffs(p->sigma, &sa, &sb);
+		*cx = -sb;
+		*ce = sa;
+		return 0;
+	case SCHED_TARGET_VELOCITY:
+		/* Liu et al. 2022; SD3 train_dreambooth_sd3: noise - model_input */
+		*cx = -1;
+		*ce = 1;
+		return 0;
+	case SCHED_TARGET_SCORE:
+		/* grad log N(x_t; s x_0, (s sigma)^2 I) = -eps/(s sigma) */
+		if (!(p->noise > 0))
+			return -1;
+		*cx = 0;
+		*ce = -1 / p->noise;
+		return 0;
+	case SCHED_TARGET_EDM:
+		edm_coeffs(p->sigma, sigma_data, cx, ce);
+		return 0;
+	}
+	return -1;
+}
+
+void sched_forward_row(const sched_point *p, const float *x0, const double *eps,
+	float *xt, float *target, double cx, double ce, size_t n)
+{
+	double a = p->s, b = p->noise;
+	for (size_t i = 0; i < n; i++)
+		xt[i] = (float)(a * x0[i] + b * eps[i]);
+	if (!target)
+		return;
+	for (size_t i = 0; i < n; i++)
+		target[i] = (float)(cx * x0[i] + ce * eps[i]);
+}

@@ -119,6 +119,32 @@ void sched_ddpm_abar_from_betas(const double *beta, double *abar, size_t n);
  * is 0 and the first is unchanged (n >= 2). */
 void sched_zero_terminal_snr(double *abar, size_t n);
 
+/* Training targets.  Each is a fixed linear combination of x_0 and eps at
+ * a given time, target = cx x_0 + ce eps:
+ *   eps       the noise (DDPM's epsilon-prediction)
+ *   x0        the clean data
+ *   v         sqrt(abar) eps - sqrt(1-abar) x_0 (Salimans & Ho 2022;
+ *             diffusers get_velocity), abar the VP-equivalent 1/(1+sigma^2)
+ *   velocity  eps - x_0 (rectified flow, SD3: d x_t/dt for the flow family)
+ *   score     -eps / (s sigma), the score of the conditional p(x_t | x_0)
+ *   edm       (x_0 - c_skip x_t/s) / c_out (EDM eq. 8, the F_theta target)
+ */
+enum sched_target {
+	SCHED_TARGET_EPS, SCHED_TARGET_X0, SCHED_TARGET_V,
+	SCHED_TARGET_VELOCITY, SCHED_TARGET_SCORE, SCHED_TARGET_EDM
+};
+extern const char *const sched_target_names[];
+/* The coefficients of TARGET at point P.  Returns 0, or -1 when the target
+ * is undefined there (score at sigma = 0). */
+int sched_target_coeffs(enum sched_target target, const sched_point *p,
+	double sigma_data, double *cx, double *ce);
+
+/* One row of the forward process in float32 storage, double arithmetic:
+ * xt[i] = a x0[i] + b eps[i] with a = p->s, b = p->noise, and, when target
+ * is not NULL, target[i] = cx x0[i] + ce eps[i]. */
+void sched_forward_row(const sched_point *p, const float *x0, const double *eps,
+	float *xt, float *target, double cx, double ce, size_t n);
+
 /* EDM preconditioning (Karras et al. 2022, Table 1):
  * c_skip = sd^2/(sigma^2+sd^2), c_out = sigma sd / sqrt(sigma^2+sd^2). */
 double sched_edm_c_skip(double sigma, double sigma_data);
