@@ -44,16 +44,22 @@ typedef struct io_reader {
 	size_t npy_ndim;        /* .npy: number of axes in the shape */
 	uint64_t npy_shape[8];  /* .npy: the shape */
 	size_t elem_size;       /* 4 or 8 for binary formats */
-	unsigned char *buf;     /* binary chunk buffer */
-	size_t buf_cap, buf_len;
+	unsigned char *buf;     /* conversion buffer */
+	size_t buf_cap;
+	unsigned char peek[8];  /* bytes read to sniff the .npy magic */
+	size_t peek_len, peek_pos;
 	char *text_line;        /* text: getline buffer */
 	size_t text_cap;
+	double *text_vals;      /* text: the numbers of the current line */
+	size_t text_vals_cap;
+	int text_pending;       /* text: text_vals holds a row not yet given */
 	int eof;
 	char err[320];
 } io_reader;
 
 /* Open a reader on FP.  dim is the row length (0: take it from the .npy
- * shape or, for text, from the first row).  For IO_AUTO the first bytes are
+ * shape or, for text, from the first row, which is read ahead; after an
+ * open that succeeds dim is known, except for an empty text input).  For IO_AUTO the first bytes are
  * peeked: the .npy magic selects npy, otherwise f32.  A .npy whose last axis
  * disagrees with a nonzero dim is an error.  Returns 0 or -1. */
 int io_reader_open(io_reader *r, FILE *fp, const char *name, enum io_format fmt, size_t dim);

@@ -1,0 +1,225 @@
+/* cli: diagnostics, strict option parsing, checked output, progress bar. */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *cli_prog = "mlpipe";
+
+void cli_init(const char *prog)
+{
+	const char *slash = strrchr(prog, '/');
+	cli_prog = slash ? slash + 1 : prog;
+	/* Numbers are read and printed in the "C" locale whatever the user's. */
+	setlocale(LC_ALL, "C");
+	/* "| head" must end us quietly: the default action of SIGPIPE. */
+	signal(SIGPIPE, SIG_DFL);
+}
+
+static void vsay(const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: ", cli_prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+}
+
+void cli_die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+	exit(EXIT_DATA);
+}
+
+void cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help'.\n", cli_prog);
+	exit(EXIT_USAGE);
+}
+
+void cli_close_stdout(void)
+{
+	/* ferror catches earlier failed writes, fclose the final flush
+	 * (OpenBSD cat.c and gnulib close-stdout do the same). */
+	int failed = ferror(stdout);
+	if (fclose(stdout) != 0)
+		failed = 1;
+	if (failed)
+		cli_die("write error: standard output: %s", errno ? strerror(errno) : "unknown error");
+}
+
+void cli_version(void)
+{
+	printf("%s (mlpipe) %s\n", cli_prog, MLPIPE_VERSION);
+	cli_close_stdout();
+	exit(EXIT_SUCCESS);
+}
+
+void cli_help(const char *text)
+{
+	fputs(text, stdout);
+	cli_close_stdout();
+	exit(EXIT_SUCCESS);
+}
+
+double cli_double(const char *opt, const char *arg, double lo, double hi)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (end == arg || *end != '\0' || arg[strspn(arg, " \t")] == '\0')
+		cli_usage_error("%s: '%s' is not a number", opt, arg);
+	if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1.0))
+		cli_usage_error("%s: '%s' is not a finite number", opt, arg);
+	if (v < lo || v > hi)
+		cli_usage_error("%s: %s is out of range [%.9g, %.9g]", opt, arg, lo, hi);
+	return v;
+}
+
+long long cli_llong(const char *opt, const char *arg, long long lo, long long hi)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(arg, &end, 10);
+	if (end == arg || *end != '\0')
+		cli_usage_error("%s: '%s' is not an integer", opt, arg);
+	if (errno == ERANGE || v < lo || v > hi)
+		cli_usage_error("%s: %s is out of range [%lld, %lld]", opt, arg, lo, hi);
+	return v;
+}
+
+size_t cli_size(const char *opt, const char *arg, size_t lo, size_t hi)
+{
+	char *end;
+	errno = 0;
+	if (arg[strspn(arg, " \t")] == '-')
+		cli_usage_error("%s: %s is out of range [%zu, %zu]", opt, arg, lo, hi);
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (end != arg && (*end == 'e' || *end == 'E' || *end == '.')) {
+		/* "1e6": accept a count written in floating point when exact. */
+		double d = strtod(arg, &end);
+		if (*end == '\0' && isfinite(d) && d >= 0 && d == floor(d)) {
+			if (d > (double)hi)
+				cli_usage_error("%s: %s is out of range [%zu, %zu]", opt, arg, lo, hi);
+			v = (unsigned long long)d;
+			errno = 0;
+		}
+	}
+	if (end == arg || *end != '\0')
+		cli_usage_error("%s: '%s' is not a whole number", opt, arg);
+	if (errno == ERANGE || v < lo || v > hi)
+		cli_usage_error("%s: %s is out of range [%zu, %zu]", opt, arg, lo, hi);
+	return (size_t)v;
+}
+
+int cli_choice(const char *opt, const char *arg, const char *const choices[])
+{
+	char list[512] = "";
+	size_t used = 0;
+	for (int i = 0; choices[i]; i++) {
+		if (strcmp(arg, choices[i]) == 0)
+			return i;
+		int n = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
+		if (n > 0 && (size_t)n < sizeof list - used)
+			used += (size_t)n;
+	}
+	cli_usage_error("%s: unknown value '%s' (choose from %s)", opt, arg, list);
+}
+
+FILE *cli_fopen_out(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return stdout;
+	FILE *fp = fopen(path, "wb");
+	if (!fp)
+		cli_die("cannot open '%s' for writing: %s", path, strerror(errno));
+	return fp;
+}
+
+FILE *cli_fopen_in(const char *path)
+{
+	if (!path || strcmp(path, "-") == 0)
+		return stdin;
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		cli_die("cannot open '%s': %s", path, strerror(errno));
+	return fp;
+}
+
+void cli_fclose(FILE *fp, const char *path)
+{
+	if (fp == stdout || fp == stdin)
+		return;
+	int failed = ferror(fp);
+	if (fclose(fp) != 0)
+		failed = 1;
+	if (failed)
+		cli_die("write error: '%s': %s", path, errno ? strerror(errno) : "unknown error");
+}
+
+void cli_refuse_tty(FILE *fp, int is_binary, int force)
+{
+	if (is_binary && !force && isatty(fileno(fp)))
+		cli_usage_error("refusing to write binary data to a terminal (use -O text, or -f to force)");
+}
+
+void cli_progress_start(cli_progress *p, const char *label, uint64_t total, int quiet)
+{
+	p->total = total;
+	p->done = 0;
+	p->label = label;
+	p->last_permille = -1;
+	p->active = !quiet && isatty(STDERR_FILENO);
+	cli_progress_update(p, 0);
+}
+
+void cli_progress_update(cli_progress *p, uint64_t done)
+{
+	if (!p->active)
+		return;
+	p->done = done;
+	if (p->total == 0) {
+		if (done % 1024 == 0)
+			fprintf(stderr, "\r%s: %s %llu", cli_prog, p->label, (unsigned long long)done);
+		return;
+	}
+	int permille = (int)(done >= p->total ? 1000 : done * 1000 / p->total);
+	if (permille == p->last_permille)
+		return;
+	p->last_permille = permille;
+	enum { WIDTH = 40 };
+	char bar[WIDTH + 1];
+	int filled = permille * WIDTH / 1000;
+	for (int i = 0; i < WIDTH; i++)
+		bar[i] = i < filled ? '#' : '.';
+	bar[WIDTH] = '\0';
+	fprintf(stderr, "\r%s: %s [%s] %3d%%", cli_prog, p->label, bar, permille / 10);
+}
+
+void cli_progress_end(cli_progress *p)
+{
+	if (!p->active)
+		return;
+	fputs("\r\033[K", stderr);
+	p->active = 0;
+}

@@ -1,0 +1,316 @@
+/* jsonl: JSON Lines records, parsed with cJSON, passed through verbatim. */
+#include "jsonl.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io.h"
+
+static void set_err(jsonl_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(jsonl_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof r->err, fmt, ap);
+	va_end(ap);
+}
+
+void jsonl_reader_init(jsonl_reader *r, FILE *fp, const char *name)
+{
+	memset(r, 0, sizeof *r);
+	r->fp = fp;
+	r->name = name ? name : "stdin";
+	r->max_depth = 64;
+}
+
+/* Nesting depth of brackets outside strings; cJSON recurses once per level. */
+static size_t nesting_depth(const char *s, size_t n)
+{
+	size_t depth = 0, max = 0;
+	int in_string = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if ((c == '}' || c == ']') && depth > 0) {
+			depth--;
+		}
+	}
+	return max;
+}
+
+static int all_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return 0;
+	return 1;
+}
+
+int jsonl_next(jsonl_reader *r)
+{
+	cJSON_Delete(r->obj);
+	r->obj = NULL;
+	for (;;) {
+		errno = 0;
+		ssize_t got = getline(&r->line, &r->cap, r->fp);
+		if (got < 0) {
+			if (ferror(r->fp)) {
+				set_err(r, "read error: %s: %s", r->name, strerror(errno));
+				return -1;
+			}
+			return 0;
+		}
+		r->lineno++;
+		size_t len = (size_t)got;
+		if (len && r->line[len - 1] == '\n')
+			r->line[--len] = '\0';
+		r->len = len;
+		if (memchr(r->line, '\0', len)) {
+			set_err(r, "line %" PRIu64 ": NUL byte in a JSON line", r->lineno);
+			return -1;
+		}
+		if (all_blank(r->line, len))
+			continue;
+		if (nesting_depth(r->line, len) > r->max_depth) {
+			set_err(r, "line %" PRIu64 ": JSON nested deeper than %zu levels", r->lineno, r->max_depth);
+			return -1;
+		}
+		const char *end = NULL;
+		r->obj = cJSON_ParseWithLengthOpts(r->line, len, &end, 0);
+		if (!r->obj) {
+			size_t at = end && end >= r->line && end <= r->line + len ? (size_t)(end - r->line) : 0;
+			set_err(r, "line %" PRIu64 ": invalid JSON at column %zu", r->lineno, at + 1);
+			return -1;
+		}
+		if (!all_blank(end, len - (size_t)(end - r->line))) {
+			set_err(r, "line %" PRIu64 ": text after the JSON value at column %zu", r->lineno,
+				(size_t)(end - r->line) + 1);
+			return -1;
+		}
+		if (!cJSON_IsObject(r->obj)) {
+			set_err(r, "line %" PRIu64 ": not a JSON object", r->lineno);
+			return -1;
+		}
+		return 1;
+	}
+}
+
+void jsonl_reader_free(jsonl_reader *r)
+{
+	cJSON_Delete(r->obj);
+	free(r->line);
+	r->obj = NULL;
+	r->line = NULL;
+}
+
+static const cJSON *field_of(jsonl_reader *r, const char *field, int required, int *rc)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(r->obj, field);
+	*rc = 0;
+	if (!item || cJSON_IsNull(item)) {
+		if (required) {
+			set_err(r, "line %" PRIu64 ": field '%s' is %s", r->lineno, field, item ? "null" : "missing");
+			*rc = -1;
+		} else {
+			*rc = 1;
+		}
+		return NULL;
+	}
+	return item;
+}
+
+int jsonl_get_number(jsonl_reader *r, const char *field, int required, double *out)
+{
+	int rc;
+	const cJSON *item = field_of(r, field, required, &rc);
+	if (!item)
+		return rc;
+	if (!cJSON_IsNumber(item)) {
+		set_err(r, "line %" PRIu64 ": field '%s' is not a number", r->lineno, field);
+		return -1;
+	}
+	if (!isfinite(item->valuedouble)) {
+		set_err(r, "line %" PRIu64 ": field '%s' is not a finite number", r->lineno, field);
+		return -1;
+	}
+	*out = item->valuedouble;
+	return 0;
+}
+
+int jsonl_get_flag(jsonl_reader *r, const char *field, int required, int *out)
+{
+	int rc;
+	const cJSON *item = field_of(r, field, required, &rc);
+	if (!item)
+		return rc;
+	if (cJSON_IsBool(item)) {
+		*out = cJSON_IsTrue(item);
+		return 0;
+	}
+	if (cJSON_IsNumber(item) && (item->valuedouble == 0 || item->valuedouble == 1)) {
+		*out = item->valuedouble != 0;
+		return 0;
+	}
+	set_err(r, "line %" PRIu64 ": field '%s' is not a boolean (true, false, 0 or 1)", r->lineno, field);
+	return -1;
+}
+
+int jsonl_get_array(jsonl_reader *r, const char *field, int required, double **out, size_t *n)
+{
+	int rc;
+	const cJSON *item = field_of(r, field, required, &rc);
+	if (!item)
+		return rc;
+	if (!cJSON_IsArray(item)) {
+		set_err(r, "line %" PRIu64 ": field '%s' is not an array", r->lineno, field);
+		return -1;
+	}
+	size_t count = (size_t)cJSON_GetArraySize(item);
+	double *v = malloc((count ? count : 1) * sizeof *v);
+	if (!v) {
+		set_err(r, "line %" PRIu64 ": out of memory", r->lineno);
+		return -1;
+	}
+	size_t i = 0;
+	for (const cJSON *e = item->child; e; e = e->next, i++) {
+		if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble)) {
+			set_err(r, "line %" PRIu64 ": field '%s': element %zu is not a finite number", r->lineno, field, i);
+			free(v);
+			return -1;
+		}
+		v[i] = e->valuedouble;
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+/* ---- appending fields -------------------------------------------------- */
+
+static int reserve(jsonl_fields *f, size_t more)
+{
+	if (f->len + more + 1 <= f->cap)
+		return 0;
+	size_t cap = f->cap ? f->cap : 256;
+	while (cap < f->len + more + 1)
+		cap *= 2;
+	char *grown = realloc(f->buf, cap);
+	if (!grown)
+		return -1;
+	f->buf = grown;
+	f->cap = cap;
+	return 0;
+}
+
+static int append(jsonl_fields *f, const char *s, size_t n)
+{
+	if (reserve(f, n) != 0)
+		return -1;
+	memcpy(f->buf + f->len, s, n);
+	f->len += n;
+	f->buf[f->len] = '\0';
+	return 0;
+}
+
+/* ,"name": with the name escaped as a JSON string */
+static int append_key(jsonl_fields *f, const char *name)
+{
+	if (f->len && append(f, ",", 1) != 0)
+		return -1;
+	if (append(f, "\"", 1) != 0)
+		return -1;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		char esc[8];
+		int n;
+		if (*p == '"' || *p == '\\')
+			n = snprintf(esc, sizeof esc, "\\%c", *p);
+		else if (*p < 0x20)
+			n = snprintf(esc, sizeof esc, "\\u%04x", *p);
+		else
+			n = snprintf(esc, sizeof esc, "%c", *p);
+		if (append(f, esc, (size_t)n) != 0)
+			return -1;
+	}
+	return append(f, "\":", 2);
+}
+
+static int append_number(jsonl_fields *f, double v, int f64)
+{
+	char num[40];
+	int n = isfinite(v) ? io_format_number(num, sizeof num, v, f64) : snprintf(num, sizeof num, "null");
+	return append(f, num, (size_t)n);
+}
+
+void jsonl_fields_reset(jsonl_fields *f)
+{
+	f->len = 0;
+	if (f->buf)
+		f->buf[0] = '\0';
+}
+
+void jsonl_fields_free(jsonl_fields *f)
+{
+	free(f->buf);
+	f->buf = NULL;
+	f->len = f->cap = 0;
+}
+
+int jsonl_fields_number(jsonl_fields *f, const char *name, double v, int f64)
+{
+	return append_key(f, name) != 0 ? -1 : append_number(f, v, f64);
+}
+
+int jsonl_fields_array(jsonl_fields *f, const char *name, const double *v, size_t n, int f64)
+{
+	if (append_key(f, name) != 0 || append(f, "[", 1) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if ((i && append(f, ",", 1) != 0) || append_number(f, v[i], f64) != 0)
+			return -1;
+	return append(f, "]", 1);
+}
+
+int jsonl_fields_raw(jsonl_fields *f, const char *name, const char *json)
+{
+	return append_key(f, name) != 0 ? -1 : append(f, json, strlen(json));
+}
+
+int jsonl_write_appended(FILE *out, const char *line, size_t len, const jsonl_fields *f)
+{
+	size_t brace = len;
+	while (brace > 0 && (line[brace - 1] == ' ' || line[brace - 1] == '\t' || line[brace - 1] == '\r'))
+		brace--;
+	if (brace == 0 || line[brace - 1] != '}')
+		return -1; /* not an object: the reader never gives one */
+	brace--;
+	int empty = 1;
+	for (size_t i = 0; i < brace; i++)
+		if (line[i] != '{' && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
+			empty = 0;
+			break;
+		}
+	if (fwrite(line, 1, brace, out) != brace)
+		return -1;
+	if (f && f->len) {
+		if (!empty && putc(',', out) == EOF)
+			return -1;
+		if (fwrite(f->buf, 1, f->len, out) != f->len)
+			return -1;
+	}
+	if (fwrite(line + brace, 1, len - brace, out) != len - brace || putc('\n', out) == EOF)
+		return -1;
+	return 0;
+}
