@@ -19,8 +19,9 @@ double ou_decay(const ou_params *p)
 
 double ou_stationary_variance(const ou_params *p)
 {
-	double a = ou_decay(p);
-	return p->sigma * p->sigma * p->dt / (1.0 - a * a);
+	/* b^2 / (1 - a^2) with 1 - a^2 = theta dt (2 - theta dt), written so
+	 * that small theta dt does not cancel */
+	return p->sigma * p->sigma / (p->theta * (2.0 - p->theta * p->dt));
 }
 
 int ou_is_stable(const ou_params *p)
