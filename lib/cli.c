@@ -117,11 +117,13 @@ size_t cli_size(const char *opt, const char *arg, size_t lo, size_t hi)
 	unsigned long long v = strtoull(arg, &end, 10);
 	if (end != arg && (*end == 'e' || *end == 'E' || *end == '.')) {
 		/* "1e6": accept a count written in floating point when exact. */
-		double d = strtod(arg, &end);
-		if (*end == '\0' && isfinite(d) && d >= 0 && d == floor(d)) {
+		char *dend;
+		double d = strtod(arg, &dend);
+		if (*dend == '\0' && isfinite(d) && d >= 0 && d == floor(d)) {
 			if (d > (double)hi)
 				cli_usage_error("%s: %s is out of range [%zu, %zu]", opt, arg, lo, hi);
 			v = (unsigned long long)d;
+			end = dend;
 			errno = 0;
 		}
 	}

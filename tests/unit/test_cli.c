@@ -1,0 +1,107 @@
+/* Unit tests for lib/cli: strict numbers, usage errors exit 2, data errors
+ * exit 1, closing a failed stdout is an error. */
+#include "cli.h"
+#include "unit.h"
+
+#include <string.h>
+
+START_TEST(test_numbers_accepted)
+{
+	cli_init("test");
+	ck_assert_double_eq(cli_double("--gamma", "0.99", 0, 1), 0.99);
+	ck_assert_double_eq(cli_double("--x", "-1e-3", -1, 1), -1e-3);
+	ck_assert_int_eq(cli_llong("--n", "-42", -100, 100), -42);
+	ck_assert_uint_eq(cli_size("--n", "1e6", 1, 10000000), 1000000);
+	ck_assert_uint_eq(cli_size("--n", "17", 1, 100), 17);
+	static const char *const styles[] = {"interleaved", "neox", NULL};
+	ck_assert_int_eq(cli_choice("--style", "neox", styles), 1);
+}
+END_TEST
+
+/* Each of these must be a usage error (exit 2), run in a forked child. */
+START_TEST(test_trailing_junk)
+{
+	cli_init("test");
+	cli_double("--gamma", "0.9x", 0, 1);
+}
+END_TEST
+START_TEST(test_empty)
+{
+	cli_init("test");
+	cli_double("--gamma", "", 0, 1);
+}
+END_TEST
+START_TEST(test_nan)
+{
+	cli_init("test");
+	cli_double("--gamma", "nan", -1e300, 1e300);
+}
+END_TEST
+START_TEST(test_out_of_range)
+{
+	cli_init("test");
+	cli_double("--gamma", "1.5", 0, 1);
+}
+END_TEST
+START_TEST(test_size_negative)
+{
+	cli_init("test");
+	cli_size("--dim", "-1", 1, 100);
+}
+END_TEST
+START_TEST(test_size_fraction)
+{
+	cli_init("test");
+	cli_size("--dim", "2.5", 1, 100);
+}
+END_TEST
+START_TEST(test_size_absurd)
+{
+	cli_init("test");
+	cli_size("--dim", "1e12", 1, 1 << 24);
+}
+END_TEST
+START_TEST(test_choice_unknown)
+{
+	static const char *const styles[] = {"interleaved", "neox", NULL};
+	cli_init("test");
+	cli_choice("--style", "gptj", styles);
+}
+END_TEST
+START_TEST(test_die_is_1)
+{
+	cli_init("test");
+	cli_die("data error");
+}
+END_TEST
+START_TEST(test_full_stdout_is_1)
+{
+	cli_init("test");
+	if (!freopen("/dev/full", "w", stdout))
+		exit(99);
+	fputs("some output", stdout);
+	cli_close_stdout();
+	exit(0);
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+	tcase_add_test(tc, test_numbers_accepted);
+	tcase_add_exit_test(tc, test_trailing_junk, 2);
+	tcase_add_exit_test(tc, test_empty, 2);
+	tcase_add_exit_test(tc, test_nan, 2);
+	tcase_add_exit_test(tc, test_out_of_range, 2);
+	tcase_add_exit_test(tc, test_size_negative, 2);
+	tcase_add_exit_test(tc, test_size_fraction, 2);
+	tcase_add_exit_test(tc, test_size_absurd, 2);
+	tcase_add_exit_test(tc, test_choice_unknown, 2);
+	tcase_add_exit_test(tc, test_die_is_1, 1);
+	tcase_add_exit_test(tc, test_full_stdout_is_1, 1);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(cli_suite)
