@@ -1,0 +1,191 @@
+/* gauss: Box-Muller over the keystream, four pairs at a time (gauss.h).
+ *
+ * The kernel is written with GCC/Clang vector extensions: each operation
+ * below acts on four doubles at once, which the compiler maps to SSE2 or
+ * AVX registers.  No branches depend on the data, so a block of four pairs
+ * always takes the same path.  No fused multiply-add is used (ISO C mode
+ * keeps -ffp-contract=off), so the bits do not depend on the machine. */
+#include "gauss.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef double vd __attribute__((vector_size(32)));
+typedef uint64_t vu __attribute__((vector_size(32)));
+
+enum { LANES = 4, BATCH_PAIRS = 512 };
+
+#define EXP_BIAS_BITS 0x3ff0000000000000ULL   /* 1023 << 52 */
+#define MAGIC_2P52    0x4330000000000000ULL   /* bits of 2^52 */
+#define SQRT_HALF_BITS 0x3fe6a09e667f3bcdULL  /* bits of sqrt(1/2) */
+#define MANT_MASK     0x000fffffffffffffULL
+
+static uint64_t load_le64(const unsigned char *b)
+{
+	uint64_t w;
+	memcpy(&w, b, sizeof w);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* Small non-negative integers (< 2^52) to double: place them in the
+ * mantissa of 2^52 and subtract 2^52 (exact). */
+#define SMALL_TO_DOUBLE(k) ((vd)((k) | MAGIC_2P52) - 0x1p52)
+
+/* rng.c u53: ((w >> 11) + 0.5) 2^-53, the same rounding of the + 0.5. */
+/* (vectors go through pointers: passing 32-byte vectors by value would
+ * tie the ABI to AVX) */
+static void uniform53(const vu *w, vd *u)
+{
+	vu k = *w >> 11;
+	vd d = SMALL_TO_DOUBLE(k & MANT_MASK) + SMALL_TO_DOUBLE(k >> 52) * 0x1p52;
+	*u = (d + 0.5) * 0x1p-53;
+}
+
+/* ln x for positive normal x.  Write x = 2^k z with z in [sqrt(1/2),
+ * sqrt(2)) (found by integer arithmetic on the bits, as musl's log does),
+ * then ln z = 2 atanh(s) with s = (z-1)/(z+1), |s| < 0.1716, summed as the
+ * series 2 s (1 + s^2/3 + s^4/5 + ...) to s^21 (remainder below 1e-18);
+ * k ln 2 is added in two parts so that it carries no rounding (fdlibm
+ * e_log.c ln2_hi/ln2_lo). */
+static void log_v(const vd *x, vd *out)
+{
+	const double ln2_hi = 6.93147180369123816490e-01;
+	const double ln2_lo = 1.90821492927058770002e-10;
+	vu ix = (vu)*x;
+	vu biased_k = (ix - SQRT_HALF_BITS + EXP_BIAS_BITS) >> 52; /* k + 1023 */
+	vd z = (vd)(ix - (biased_k << 52) + EXP_BIAS_BITS);
+	vd k = SMALL_TO_DOUBLE(biased_k) - 1023.0;
+	vd f = z - 1.0; /* exact: z is within a factor 2 of 1 */
+	vd s = f / (2.0 + f);
+	vd s2 = s * s;
+	vd p = (vd){0, 0, 0, 0} + 1.0 / 21;
+	p = p * s2 + 1.0 / 19;
+	p = p * s2 + 1.0 / 17;
+	p = p * s2 + 1.0 / 15;
+	p = p * s2 + 1.0 / 13;
+	p = p * s2 + 1.0 / 11;
+	p = p * s2 + 1.0 / 9;
+	p = p * s2 + 1.0 / 7;
+	p = p * s2 + 1.0 / 5;
+	p = p * s2 + 1.0 / 3;
+	vd log_z = 2.0 * s + 2.0 * s * s2 * p;
+	*out = k * ln2_hi + (log_z + k * ln2_lo);
+}
+
+/* sin and cos of 2 pi u for u in [0, 1].  4u = q + r with q the nearest
+ * integer (rounding by adding 1.5 * 2^52) and |r| <= 1/2, both exact; then
+ * 2 pi u = q pi/2 + x with x = r pi/2 in [-pi/4, pi/4], where the Taylor
+ * series to x^17 (sine) and x^18 (cosine) are exact to below 5e-17; the
+ * quadrant q mod 4 swaps and negates them. */
+static void sincos_2pi_v(const vd *u, vd *sin_out, vd *cos_out)
+{
+	const double half_pi = 1.57079632679489661923;
+	vd t = *u * 4.0;
+	vd rounded = t + 0x1.8p52;
+	vu q = (vu)rounded;
+	vd r = t - (rounded - 0x1.8p52);
+	vd x = r * half_pi;
+	vd x2 = x * x;
+	vd ps = (vd){0, 0, 0, 0} + 1.0 / 355687428096000.0; /* 1/17! */
+	ps = ps * x2 - 1.0 / 1307674368000.0;                /* 1/15! */
+	ps = ps * x2 + 1.0 / 6227020800.0;                   /* 1/13! */
+	ps = ps * x2 - 1.0 / 39916800.0;                     /* 1/11! */
+	ps = ps * x2 + 1.0 / 362880.0;                       /* 1/9! */
+	ps = ps * x2 - 1.0 / 5040.0;                         /* 1/7! */
+	ps = ps * x2 + 1.0 / 120.0;                          /* 1/5! */
+	ps = ps * x2 - 1.0 / 6.0;                            /* 1/3! */
+	vd sin_x = x + x * x2 * ps;
+	vd pc = (vd){0, 0, 0, 0} + 1.0 / 6402373705728000.0; /* 1/18! */
+	pc = pc * x2 - 1.0 / 20922789888000.0;               /* 1/16! */
+	pc = pc * x2 + 1.0 / 87178291200.0;                  /* 1/14! */
+	pc = pc * x2 - 1.0 / 479001600.0;                    /* 1/12! */
+	pc = pc * x2 + 1.0 / 3628800.0;                      /* 1/10! */
+	pc = pc * x2 - 1.0 / 40320.0;                        /* 1/8! */
+	pc = pc * x2 + 1.0 / 720.0;                          /* 1/6! */
+	pc = pc * x2 - 1.0 / 24.0;                           /* 1/4! */
+	pc = pc * x2 + 0.5;                                  /* 1/2! */
+	vd cos_x = 1.0 - x2 * pc;
+	/* quadrant 0: (sin x, cos x); 1: (cos x, -sin x); 2: (-sin x, -cos x);
+	 * 3: (-cos x, sin x) */
+	vu swap = -(q & 1);
+	vu s_bits = (swap & (vu)cos_x) | (~swap & (vu)sin_x);
+	vu c_bits = (swap & (vu)sin_x) | (~swap & (vu)cos_x);
+	s_bits ^= (q & 2) << 62;
+	c_bits ^= ((q + 1) & 2) << 62;
+	*sin_out = (vd)s_bits;
+	*cos_out = (vd)c_bits;
+}
+
+/* Four pairs from 64 keystream bytes into out[0 .. 7]. */
+static void box_muller4(const unsigned char *b, double *out)
+{
+	vu w1 = { load_le64(b), load_le64(b + 16), load_le64(b + 32), load_le64(b + 48) };
+	vu w2 = { load_le64(b + 8), load_le64(b + 24), load_le64(b + 40), load_le64(b + 56) };
+	vd u1, u2, log_u1, sin_v, cos_v;
+	uniform53(&w1, &u1);
+	uniform53(&w2, &u2);
+	log_v(&u1, &log_u1);
+	sincos_2pi_v(&u2, &sin_v, &cos_v);
+	vd minus_two_log = -2.0 * log_u1;
+	for (int j = 0; j < LANES; j++) {
+		double radius = sqrt(minus_two_log[j]);
+		out[2 * j] = radius * cos_v[j];
+		out[2 * j + 1] = radius * sin_v[j];
+	}
+}
+
+void gauss_box_muller(const unsigned char *bytes, size_t n_pairs, double *out)
+{
+	size_t p = 0;
+	for (; p + LANES <= n_pairs; p += LANES)
+		box_muller4(bytes + 16 * p, out + 2 * p);
+	if (p == n_pairs)
+		return;
+	/* the last 1 to 3 pairs, padded with zero bytes */
+	unsigned char tail_bytes[16 * LANES] = {0};
+	double tail[2 * LANES];
+	memcpy(tail_bytes, bytes + 16 * p, 16 * (n_pairs - p));
+	box_muller4(tail_bytes, tail);
+	memcpy(out + 2 * p, tail, 2 * (n_pairs - p) * sizeof *out);
+}
+
+void gauss_normal_at(const rng *g, uint64_t index, double *out, size_t n)
+{
+	unsigned char bytes[16 * BATCH_PAIRS];
+	double z[2 * BATCH_PAIRS];
+	while (n > 0) {
+		uint64_t pair = index / 2;
+		size_t first = (size_t)(index % 2);
+		size_t pairs = (first + n + 1) / 2;
+		if (pairs > BATCH_PAIRS)
+			pairs = BATCH_PAIRS;
+		rng_bytes_at(g, pair * 16, bytes, 16 * pairs);
+		gauss_box_muller(bytes, pairs, z);
+		size_t take = 2 * pairs - first;
+		if (take > n)
+			take = n;
+		memcpy(out, z + first, take * sizeof *out);
+		out += take;
+		n -= take;
+		index += take;
+	}
+}
+
+double gauss_log(double x)
+{
+	vd v = { x, 1, 1, 1 }, out;
+	log_v(&v, &out);
+	return out[0];
+}
+
+void gauss_sincos_2pi(double u, double *sin_out, double *cos_out)
+{
+	vd v = { u, 0, 0, 0 };
+	vd s, c;
+	sincos_2pi_v(&v, &s, &c);
+	*sin_out = s[0];
+	*cos_out = c[0];
+}
