@@ -64,7 +64,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 # make check: every unit test binary, the golden command-line tests, the
 # EXAMPLES of every man page run verbatim, and mandoc's lint.
 check: deps all $(UNITS)
-	@$(MAKE) --no-print-directory unit cli examples lint
+	@$(MAKE) -k --no-print-directory unit cli examples lint
 
 unit: $(UNITS)
 	@fail=0; for t in $(UNITS); do \
@@ -72,9 +72,11 @@ unit: $(UNITS)
 	done; test $$fail = 0 && echo "unit: $(words $(UNITS)) suites passed"
 
 cli: all
+	@mkdir -p $(BUILD)/bin
 	@tests/cli/run.sh $(BUILD)/bin tests/cli/*.test
 
 examples: all
+	@mkdir -p $(BUILD)/bin
 	@tests/man-examples.sh $(BUILD)/bin $(MAN1) $(MAN7)
 
 lint:

@@ -18,45 +18,59 @@ START_TEST(test_numbers_accepted)
 }
 END_TEST
 
+/* The forked children's messages are expected: keep them off the log. */
+static void quiet_stderr(void)
+{
+	if (!freopen("/dev/null", "w", stderr))
+		exit(99);
+}
+
 /* Each of these must be a usage error (exit 2), run in a forked child. */
 START_TEST(test_trailing_junk)
 {
+	quiet_stderr();
 	cli_init("test");
 	cli_double("--gamma", "0.9x", 0, 1);
 }
 END_TEST
 START_TEST(test_empty)
 {
+	quiet_stderr();
 	cli_init("test");
 	cli_double("--gamma", "", 0, 1);
 }
 END_TEST
 START_TEST(test_nan)
 {
+	quiet_stderr();
 	cli_init("test");
 	cli_double("--gamma", "nan", -1e300, 1e300);
 }
 END_TEST
 START_TEST(test_out_of_range)
 {
+	quiet_stderr();
 	cli_init("test");
 	cli_double("--gamma", "1.5", 0, 1);
 }
 END_TEST
 START_TEST(test_size_negative)
 {
+	quiet_stderr();
 	cli_init("test");
 	cli_size("--dim", "-1", 1, 100);
 }
 END_TEST
 START_TEST(test_size_fraction)
 {
+	quiet_stderr();
 	cli_init("test");
 	cli_size("--dim", "2.5", 1, 100);
 }
 END_TEST
 START_TEST(test_size_absurd)
 {
+	quiet_stderr();
 	cli_init("test");
 	cli_size("--dim", "1e12", 1, 1 << 24);
 }
@@ -64,18 +78,21 @@ END_TEST
 START_TEST(test_choice_unknown)
 {
 	static const char *const styles[] = {"interleaved", "neox", NULL};
+	quiet_stderr();
 	cli_init("test");
 	cli_choice("--style", "gptj", styles);
 }
 END_TEST
 START_TEST(test_die_is_1)
 {
+	quiet_stderr();
 	cli_init("test");
 	cli_die("data error");
 }
 END_TEST
 START_TEST(test_full_stdout_is_1)
 {
+	quiet_stderr();
 	cli_init("test");
 	if (!freopen("/dev/full", "w", stdout))
 		exit(99);
