@@ -14,11 +14,11 @@ const char *const posenc_spacing_names[] = {"paper", "t2t", NULL};
 const char *posenc_sinusoidal_check(size_t dim, double base, enum posenc_spacing spacing)
 {
 	if (dim < 2 || dim % 2 != 0)
-		return "the dimension must be even and at least 2";
+		return "--dim must be even and at least 2";
 	if (spacing == POSENC_SPACING_T2T && dim < 4)
-		return "the t2t spacing needs a dimension of at least 4";
+		return "--spacing t2t needs --dim 4 or more";
 	if (!(base > 1.0) || !isfinite(base))
-		return "the base must be a finite number greater than 1";
+		return "--base must be a finite number greater than 1";
 	return NULL;
 }
 
@@ -64,10 +64,10 @@ const char *posenc_t5_check(long num_buckets, int bidirectional, long long max_d
 {
 	long max_exact = t5_half(num_buckets, bidirectional) / 2;
 	if (max_exact < 1)
-		return bidirectional ? "need at least 4 buckets (2 when causal)"
-				     : "need at least 2 buckets";
+		return bidirectional ? "--buckets must be at least 4 (2 with --causal)"
+				     : "--buckets must be at least 2";
 	if (max_distance <= max_exact)
-		return "the maximum distance must exceed the number of exact buckets";
+		return "--max-distance must exceed the exact buckets, a quarter of --buckets (a half with --causal)";
 	return NULL;
 }
 
@@ -130,7 +130,7 @@ void posenc_alibi_row(double *row, size_t len, size_t query, double slope,
 			continue;
 		}
 		size_t dist = j > query ? j - query : query - j;
-		row[j] = -slope * (double)dist;
+		row[j] = 0.0 - slope * (double)dist; /* +0, not -0, at j = i */
 	}
 }
 

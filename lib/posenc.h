@@ -26,7 +26,7 @@ extern const char *const posenc_layout_names[];
 extern const char *const posenc_spacing_names[];
 
 /* NULL if D, base and spacing are usable, else a message naming the fault
- * (D even and >= 2, >= 4 for t2t; base > 1). */
+ * by its posenc(1) option (D even and >= 2, >= 4 for t2t; base > 1). */
 const char *posenc_sinusoidal_check(size_t dim, double base, enum posenc_spacing spacing);
 
 /* The D/2 angular frequencies omega[0 .. D/2-1] of the spacing. */
@@ -40,7 +40,8 @@ void posenc_sinusoidal_row(const double *omega, size_t dim, double pos,
 
 /* ---- T5 relative-position buckets ------------------------------------ */
 
-/* NULL if the parameters are usable, else a message.  Each direction gets
+/* NULL if the parameters are usable, else a message naming the posenc(1)
+ * option.  Each direction gets
  * n = buckets/2 (bidirectional) or n = buckets (causal) buckets, of which
  * n/2 are exact; n/2 must be >= 1 and max_distance must exceed it. */
 const char *posenc_t5_check(long num_buckets, int bidirectional, long long max_distance);
