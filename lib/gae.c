@@ -69,7 +69,7 @@ void gae_track_compute(const gae_params *p, const gae_track *tr,
 	gae_carry carry;
 	gae_carry_init(&carry, tr->bootstrap);
 	for (size_t t = tr->n; t-- > 0;) {
-		size_t i = t * tr->stride;
+		size_t i = tr->index ? tr->index[t] : t * tr->stride;
 		int end = tr->end ? tr->end[i] : GAE_CONTINUE;
 		double next_value = tr->next_value ? tr->next_value[i] : 0.0;
 		double log_rho = tr->log_rho ? tr->log_rho[i] : 0.0;

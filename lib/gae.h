@@ -46,12 +46,14 @@ void gae_backstep(const gae_params *p, gae_carry *c, double r, double v,
 	int end, double next_value, double log_rho, int kept,
 	double *adv, double *ret);
 
-/* One environment's steps in time order, every array with the same stride
- * (in elements).  Optional arrays may be NULL: end (all GAE_CONTINUE),
- * next_value (read at truncated steps only), log_rho (on-policy), kept
- * (all kept).  adv and ret use the same stride. */
+/* One environment's steps in time order: step t is element t * stride of
+ * every array, or element index[t] when index is not NULL (records of
+ * interleaved environments, read in place).  Optional arrays may be NULL:
+ * end (all GAE_CONTINUE), next_value (read at truncated steps only),
+ * log_rho (on-policy), kept (all kept).  adv and ret are addressed alike. */
 typedef struct gae_track {
 	size_t n, stride;
+	const size_t *index;
 	const double *reward, *value;
 	const unsigned char *end;
 	const double *next_value;

@@ -1,0 +1,636 @@
+/* gae: advantages and returns for actor-critic methods, from JSON Lines
+ * records or from the binary [T, E] arrays of CleanRL / Stable-Baselines3.
+ * The math is lib/gae.c; this file reads, groups and writes. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "gae.h"
+#include "io.h"
+#include "jsonl.h"
+
+static const char usage[] =
+	"Usage: gae [OPTIONS] [FILE]                      (JSON Lines, one step per line)\n"
+	"       gae [OPTIONS] --rewards F --values F --dones F --envs E   (binary [T, E])\n"
+	"Advantages and returns: GAE(gamma, lambda), TD(0), Monte Carlo, V-trace;\n"
+	"or the DDPG critic target with --td-target.\n"
+	"\n"
+	"  -g, --gamma G            discount (default 0.99)\n"
+	"  -l, --lambda L           GAE lambda (default 0.95; 1 for vtrace)\n"
+	"  -e, --estimator NAME     gae, td (lambda 0), mc (lambda 1), vtrace (default gae)\n"
+	"      --rho-bar X          V-trace clip of the importance weight (default 1)\n"
+	"      --c-bar X            V-trace clip of the trace weight (default 1)\n"
+	"  -n, --normalize          advantages to mean 0, unbiased std 1 (+1e-8), as CleanRL\n"
+	"      --td-target          write y = r + gamma (1 - done) next_value instead\n"
+	"JSON Lines fields (defaults in brackets); output adds \"advantage\", \"return\"\n"
+	"(or \"target\"):\n"
+	"      --reward-field F     [reward]       --value-field F      [value]\n"
+	"      --done-field F       [done]         --truncated-field F  [truncated]\n"
+	"      --next-value-field F [next_value]   --mask-field F       [mask]\n"
+	"      --env-field F        [env]          --logp-field F       [logp]\n"
+	"      --behavior-logp-field F [behavior_logp]\n"
+	"Binary layout (CleanRL: dones[t] = 1 when observation t starts an episode):\n"
+	"      --rewards F --values F --dones F   arrays of T rows of E\n"
+	"      --envs E             environments per row (required)\n"
+	"      --last-values F      V of the observation after the rollout (default 0)\n"
+	"      --last-dones F       its done flags (default 0)\n"
+	"      --mask F             0 skips a step (token-level rollouts)\n"
+	"      --logp F, --behavior-logp F   log-probabilities for vtrace\n"
+	"      --next-values F      with --td-target: V(s') of each transition\n"
+	"      --returns-out F      write the returns there (default: not written)\n"
+	"      --batch-major        arrays are [E, T] (verl) instead of [T, E]\n"
+	"  -I, --input-format FMT   auto, f32, f64, npy, text (default auto)\n"
+	"  -O, --output-format FMT  f32, f64, npy, text, json (default f32); with JSON\n"
+	"                           Lines, f64 prints 17 digits instead of 9\n"
+	"  -f, --force              write binary output to a terminal\n"
+	"  -h, --help               this help\n"
+	"  -V, --version            version\n"
+	"\n"
+	"Example:\n"
+	"  gae --gamma 0.99 --lambda 0.95 rollout.jsonl\n";
+
+enum estimator { EST_GAE, EST_TD, EST_MC, EST_VTRACE };
+static const char *const estimator_names[] = { "gae", "td", "mc", "vtrace", NULL };
+
+typedef struct options {
+	gae_params params;
+	int lambda_given, normalize, td_target, batch_major, force;
+	enum estimator estimator;
+	const char *reward_field, *value_field, *done_field, *truncated_field;
+	const char *next_value_field, *mask_field, *env_field, *logp_field, *behavior_logp_field;
+	const char *rewards, *values, *dones, *last_values, *last_dones, *mask;
+	const char *logp, *behavior_logp, *next_values, *returns_out;
+	size_t envs;
+	enum io_format in_fmt, out_fmt;
+	const char *input;
+} options;
+
+enum {
+	OPT_RHO_BAR = 256, OPT_C_BAR, OPT_TD_TARGET, OPT_REWARD_FIELD, OPT_VALUE_FIELD,
+	OPT_DONE_FIELD, OPT_TRUNCATED_FIELD, OPT_NEXT_VALUE_FIELD, OPT_MASK_FIELD,
+	OPT_ENV_FIELD, OPT_LOGP_FIELD, OPT_BEHAVIOR_LOGP_FIELD, OPT_REWARDS, OPT_VALUES,
+	OPT_DONES, OPT_ENVS, OPT_LAST_VALUES, OPT_LAST_DONES, OPT_MASK, OPT_LOGP,
+	OPT_BEHAVIOR_LOGP, OPT_NEXT_VALUES, OPT_RETURNS_OUT, OPT_BATCH_MAJOR,
+};
+
+static const struct option long_options[] = {
+	{ "gamma", required_argument, NULL, 'g' },
+	{ "lambda", required_argument, NULL, 'l' },
+	{ "estimator", required_argument, NULL, 'e' },
+	{ "rho-bar", required_argument, NULL, OPT_RHO_BAR },
+	{ "c-bar", required_argument, NULL, OPT_C_BAR },
+	{ "normalize", no_argument, NULL, 'n' },
+	{ "td-target", no_argument, NULL, OPT_TD_TARGET },
+	{ "reward-field", required_argument, NULL, OPT_REWARD_FIELD },
+	{ "value-field", required_argument, NULL, OPT_VALUE_FIELD },
+	{ "done-field", required_argument, NULL, OPT_DONE_FIELD },
+	{ "truncated-field", required_argument, NULL, OPT_TRUNCATED_FIELD },
+	{ "next-value-field", required_argument, NULL, OPT_NEXT_VALUE_FIELD },
+	{ "mask-field", required_argument, NULL, OPT_MASK_FIELD },
+	{ "env-field", required_argument, NULL, OPT_ENV_FIELD },
+	{ "logp-field", required_argument, NULL, OPT_LOGP_FIELD },
+	{ "behavior-logp-field", required_argument, NULL, OPT_BEHAVIOR_LOGP_FIELD },
+	{ "rewards", required_argument, NULL, OPT_REWARDS },
+	{ "values", required_argument, NULL, OPT_VALUES },
+	{ "dones", required_argument, NULL, OPT_DONES },
+	{ "envs", required_argument, NULL, OPT_ENVS },
+	{ "last-values", required_argument, NULL, OPT_LAST_VALUES },
+	{ "last-dones", required_argument, NULL, OPT_LAST_DONES },
+	{ "mask", required_argument, NULL, OPT_MASK },
+	{ "logp", required_argument, NULL, OPT_LOGP },
+	{ "behavior-logp", required_argument, NULL, OPT_BEHAVIOR_LOGP },
+	{ "next-values", required_argument, NULL, OPT_NEXT_VALUES },
+	{ "returns-out", required_argument, NULL, OPT_RETURNS_OUT },
+	{ "batch-major", no_argument, NULL, OPT_BATCH_MAJOR },
+	{ "input-format", required_argument, NULL, 'I' },
+	{ "output-format", required_argument, NULL, 'O' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *field_name(const char *opt, const char *arg)
+{
+	if (arg[0] == '\0')
+		cli_usage_error("%s: empty field name", opt);
+	return arg;
+}
+
+static void set_defaults(options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->params = (gae_params){ .gamma = 0.99, .lambda = 0.95, .rho_bar = 1.0, .c_bar = 1.0 };
+	o->reward_field = "reward";
+	o->value_field = "value";
+	o->done_field = "done";
+	o->truncated_field = "truncated";
+	o->next_value_field = "next_value";
+	o->mask_field = "mask";
+	o->env_field = "env";
+	o->logp_field = "logp";
+	o->behavior_logp_field = "behavior_logp";
+	o->in_fmt = IO_AUTO;
+	o->out_fmt = IO_F32;
+}
+
+/* The estimator fixes lambda for td and mc, and V-trace defaults to 1. */
+static void resolve_estimator(options *o)
+{
+	if ((o->estimator == EST_TD || o->estimator == EST_MC) && o->lambda_given)
+		cli_usage_error("--lambda: not used with --estimator %s", estimator_names[o->estimator]);
+	if (o->estimator == EST_TD)
+		o->params.lambda = 0.0;
+	else if (o->estimator == EST_MC)
+		o->params.lambda = 1.0;
+	else if (o->estimator == EST_VTRACE && !o->lambda_given)
+		o->params.lambda = 1.0;
+	o->params.vtrace = o->estimator == EST_VTRACE;
+}
+
+static void check_combinations(const options *o, int n_operands)
+{
+	int binary = o->rewards != NULL;
+	if (binary && n_operands > 0)
+		cli_usage_error("a FILE operand cannot be combined with --rewards");
+	if (!binary && (o->values || o->dones || o->last_values || o->last_dones || o->mask
+			|| o->logp || o->behavior_logp || o->next_values || o->returns_out || o->envs))
+		cli_usage_error("the binary layout options need --rewards");
+	if (n_operands > 1)
+		cli_usage_error("one input file at most");
+	if (o->td_target && (o->normalize || o->estimator != EST_GAE || o->lambda_given))
+		cli_usage_error("--td-target takes no --normalize, --estimator or --lambda");
+	if (binary && o->td_target) {
+		if (!o->dones || !o->next_values)
+			cli_usage_error("--td-target with --rewards needs --dones and --next-values");
+		return;
+	}
+	if (binary && (!o->values || !o->dones || !o->envs))
+		cli_usage_error("the binary layout needs --rewards, --values, --dones and --envs");
+	if (binary && o->next_values)
+		cli_usage_error("--next-values is read only with --td-target");
+	if (binary && o->params.vtrace != (o->logp != NULL && o->behavior_logp != NULL))
+		cli_usage_error("--estimator vtrace goes with --logp and --behavior-logp");
+}
+
+static void parse_options(int argc, char **argv, options *o)
+{
+	set_defaults(o);
+	int c;
+	while ((c = getopt_long(argc, argv, "g:l:e:nI:O:fhV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'g': o->params.gamma = cli_double("--gamma", optarg, 0.0, 1.0); break;
+		case 'l': o->params.lambda = cli_double("--lambda", optarg, 0.0, 1.0); o->lambda_given = 1; break;
+		case 'e': o->estimator = (enum estimator)cli_choice("--estimator", optarg, estimator_names); break;
+		case OPT_RHO_BAR: o->params.rho_bar = cli_double("--rho-bar", optarg, 0.0, 1e300); break;
+		case OPT_C_BAR: o->params.c_bar = cli_double("--c-bar", optarg, 0.0, 1e300); break;
+		case 'n': o->normalize = 1; break;
+		case OPT_TD_TARGET: o->td_target = 1; break;
+		case OPT_REWARD_FIELD: o->reward_field = field_name("--reward-field", optarg); break;
+		case OPT_VALUE_FIELD: o->value_field = field_name("--value-field", optarg); break;
+		case OPT_DONE_FIELD: o->done_field = field_name("--done-field", optarg); break;
+		case OPT_TRUNCATED_FIELD: o->truncated_field = field_name("--truncated-field", optarg); break;
+		case OPT_NEXT_VALUE_FIELD: o->next_value_field = field_name("--next-value-field", optarg); break;
+		case OPT_MASK_FIELD: o->mask_field = field_name("--mask-field", optarg); break;
+		case OPT_ENV_FIELD: o->env_field = field_name("--env-field", optarg); break;
+		case OPT_LOGP_FIELD: o->logp_field = field_name("--logp-field", optarg); break;
+		case OPT_BEHAVIOR_LOGP_FIELD: o->behavior_logp_field = field_name("--behavior-logp-field", optarg); break;
+		case OPT_REWARDS: o->rewards = optarg; break;
+		case OPT_VALUES: o->values = optarg; break;
+		case OPT_DONES: o->dones = optarg; break;
+		case OPT_ENVS: o->envs = cli_size("--envs", optarg, 1, IO_MAX_DIM); break;
+		case OPT_LAST_VALUES: o->last_values = optarg; break;
+		case OPT_LAST_DONES: o->last_dones = optarg; break;
+		case OPT_MASK: o->mask = optarg; break;
+		case OPT_LOGP: o->logp = optarg; break;
+		case OPT_BEHAVIOR_LOGP: o->behavior_logp = optarg; break;
+		case OPT_NEXT_VALUES: o->next_values = optarg; break;
+		case OPT_RETURNS_OUT: o->returns_out = optarg; break;
+		case OPT_BATCH_MAJOR: o->batch_major = 1; break;
+		case 'I': o->in_fmt = io_format_option("--input-format", optarg, 1); break;
+		case 'O': o->out_fmt = io_format_option("--output-format", optarg, 0); break;
+		case 'f': o->force = 1; break;
+		case 'h': cli_help(usage);
+		case 'V': cli_version();
+		default: cli_usage_error("unknown option");
+		}
+	}
+	resolve_estimator(o);
+	check_combinations(o, argc - optind);
+	o->input = optind < argc ? argv[optind] : NULL;
+}
+
+/* ---- JSON Lines ------------------------------------------------------- */
+
+/* The records of the whole input, as parallel arrays; raw lines and env
+ * keys (JSON text of the env field, "" when absent) live in one buffer. */
+typedef struct records {
+	size_t n, cap;
+	double *reward, *value, *next_value, *log_rho, *kept;
+	unsigned char *end;
+	size_t *line_off, *line_len, *key_off;
+	char *text;
+	size_t text_len, text_cap;
+} records;
+
+static void *grow(void *p, size_t count, size_t size)
+{
+	if (count > SIZE_MAX / size)
+		cli_die("input too large");
+	void *q = realloc(p, count * size);
+	if (!q)
+		cli_die("out of memory");
+	return q;
+}
+
+static void records_reserve(records *rs)
+{
+	if (rs->n < rs->cap)
+		return;
+	size_t cap = rs->cap ? rs->cap * 2 : 1024;
+	rs->reward = grow(rs->reward, cap, sizeof(double));
+	rs->value = grow(rs->value, cap, sizeof(double));
+	rs->next_value = grow(rs->next_value, cap, sizeof(double));
+	rs->log_rho = grow(rs->log_rho, cap, sizeof(double));
+	rs->kept = grow(rs->kept, cap, sizeof(double));
+	rs->end = grow(rs->end, cap, 1);
+	rs->line_off = grow(rs->line_off, cap, sizeof(size_t));
+	rs->line_len = grow(rs->line_len, cap, sizeof(size_t));
+	rs->key_off = grow(rs->key_off, cap, sizeof(size_t));
+	rs->cap = cap;
+}
+
+/* Append n bytes and a NUL to the text buffer; returns their offset. */
+static size_t text_append(records *rs, const char *s, size_t n)
+{
+	if (n > SIZE_MAX - rs->text_len - 1)
+		cli_die("input too large");
+	size_t need = rs->text_len + n + 1;
+	if (need > rs->text_cap) {
+		size_t cap = rs->text_cap ? rs->text_cap : 1 << 16;
+		while (cap < need)
+			cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+		rs->text = grow(rs->text, cap, 1);
+		rs->text_cap = cap;
+	}
+	size_t at = rs->text_len;
+	memcpy(rs->text + at, s, n);
+	rs->text[at + n] = '\0';
+	rs->text_len = need;
+	return at;
+}
+
+static void records_free(records *rs)
+{
+	free(rs->reward);
+	free(rs->value);
+	free(rs->next_value);
+	free(rs->log_rho);
+	free(rs->kept);
+	free(rs->end);
+	free(rs->line_off);
+	free(rs->line_len);
+	free(rs->key_off);
+	free(rs->text);
+}
+
+typedef struct source {
+	jsonl_reader r;
+	const char *prefix; /* "FILE: " for a named file, "" for stdin */
+} source;
+
+static void check(source *s, int rc)
+{
+	if (rc < 0)
+		cli_die("%s%s", s->prefix, s->r.err);
+}
+
+static double number_field(source *s, const char *field, int required, double fallback)
+{
+	double x = fallback;
+	check(s, jsonl_get_number(&s->r, field, required, &x));
+	return x;
+}
+
+static int flag_field(source *s, const char *field)
+{
+	int flag = 0;
+	check(s, jsonl_get_flag(&s->r, field, 0, &flag));
+	return flag;
+}
+
+/* The env key: the field's JSON text, so 1 and "1" are different envs. */
+static size_t env_key(source *s, const options *o, records *rs)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(s->r.obj, o->env_field);
+	if (!item || cJSON_IsNull(item))
+		return text_append(rs, "", 0);
+	if (!cJSON_IsString(item) && !cJSON_IsNumber(item))
+		cli_die("%sline %" PRIu64 ": field '%s' is not a string or number", s->prefix, s->r.lineno, o->env_field);
+	char *text = cJSON_PrintUnformatted(item);
+	if (!text)
+		cli_die("out of memory");
+	size_t at = text_append(rs, text, strlen(text));
+	cJSON_free(text);
+	return at;
+}
+
+static void read_record(source *s, const options *o, records *rs)
+{
+	records_reserve(rs);
+	size_t i = rs->n;
+	rs->reward[i] = number_field(s, o->reward_field, 1, 0.0);
+	rs->value[i] = number_field(s, o->value_field, 1, 0.0);
+	int terminated = flag_field(s, o->done_field);
+	int truncated = flag_field(s, o->truncated_field);
+	double next_value = 0.0;
+	int rc = jsonl_get_number(&s->r, o->next_value_field, 0, &next_value);
+	check(s, rc);
+	if (rc == 1 && truncated && !terminated)
+		cli_die("%sline %" PRIu64 ": field '%s' is missing: a truncated step bootstraps from it",
+			s->prefix, s->r.lineno, o->next_value_field);
+	rs->next_value[i] = next_value;
+	/* gymnasium: terminated takes precedence over truncated */
+	rs->end[i] = terminated ? GAE_TERMINATED : truncated ? GAE_TRUNCATED : GAE_CONTINUE;
+	int kept = 1;
+	check(s, jsonl_get_flag(&s->r, o->mask_field, 0, &kept));
+	rs->kept[i] = kept;
+	rs->log_rho[i] = 0.0;
+	if (o->params.vtrace)
+		rs->log_rho[i] = number_field(s, o->logp_field, 1, 0.0)
+			- number_field(s, o->behavior_logp_field, 1, 0.0);
+	rs->key_off[i] = env_key(s, o, rs);
+	rs->line_off[i] = text_append(rs, s->r.line, s->r.len);
+	rs->line_len[i] = s->r.len;
+	rs->n++;
+}
+
+typedef struct keyed {
+	const char *key;
+	size_t index;
+} keyed;
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Group the records by env (stable), then run each env's trajectory in
+ * time order over the records in place. */
+static void compute_records(const options *o, records *rs, double *adv, double *ret)
+{
+	keyed *order = grow(NULL, rs->n ? rs->n : 1, sizeof *order);
+	size_t *index = grow(NULL, rs->n ? rs->n : 1, sizeof *index);
+	for (size_t i = 0; i < rs->n; i++)
+		order[i] = (keyed){ rs->text + rs->key_off[i], i };
+	qsort(order, rs->n, sizeof *order, keyed_cmp);
+	for (size_t i = 0; i < rs->n; i++)
+		index[i] = order[i].index;
+	for (size_t start = 0, stop; start < rs->n; start = stop) {
+		for (stop = start + 1; stop < rs->n && strcmp(order[stop].key, order[start].key) == 0; stop++)
+			;
+		gae_track tr = {
+			.n = stop - start, .index = index + start, .reward = rs->reward,
+			.value = rs->value, .end = rs->end, .next_value = rs->next_value,
+			.log_rho = o->params.vtrace ? rs->log_rho : NULL, .kept = rs->kept,
+			/* a stream that stops mid-episode bootstraps from the
+			 * last record's next_value (0 when absent) */
+			.bootstrap = rs->next_value[index[stop - 1]],
+		};
+		gae_track_compute(&o->params, &tr, adv, ret);
+	}
+	free(order);
+	free(index);
+}
+
+static void write_record(const records *rs, size_t i, jsonl_fields *f, const char *names[2], const double *x[2], int f64)
+{
+	jsonl_fields_reset(f);
+	for (int k = 0; k < 2 && names[k]; k++)
+		if (jsonl_fields_number(f, names[k], x[k][i], f64) != 0)
+			cli_die("out of memory");
+	if (jsonl_write_appended(stdout, rs->text + rs->line_off[i], rs->line_len[i], f) != 0)
+		cli_die("write error: standard output: %s", strerror(errno));
+}
+
+static void open_source(source *s, const char *path)
+{
+	FILE *fp = cli_fopen_in(path);
+	int named = path && strcmp(path, "-") != 0;
+	jsonl_reader_init(&s->r, fp, named ? path : "stdin");
+	static char prefix[512];
+	snprintf(prefix, sizeof prefix, "%s%s", named ? path : "", named ? ": " : "");
+	s->prefix = prefix;
+}
+
+static void close_source(source *s)
+{
+	if (s->r.fp != stdin)
+		fclose(s->r.fp);
+	jsonl_reader_free(&s->r);
+}
+
+/* --td-target on records: each line stands alone, so it streams. */
+static void run_td_target_jsonl(const options *o)
+{
+	source s;
+	open_source(&s, o->input);
+	jsonl_fields f = { 0 };
+	int rc;
+	while ((rc = jsonl_next(&s.r)) == 1) {
+		double reward = number_field(&s, o->reward_field, 1, 0.0);
+		int terminated = flag_field(&s, o->done_field);
+		double next_value = number_field(&s, o->next_value_field, !terminated, 0.0);
+		double target = gae_td_target(o->params.gamma, reward, terminated, next_value);
+		jsonl_fields_reset(&f);
+		if (jsonl_fields_number(&f, "target", target, o->out_fmt == IO_F64) != 0)
+			cli_die("out of memory");
+		if (jsonl_write_appended(stdout, s.r.line, s.r.len, &f) != 0)
+			cli_die("write error: standard output: %s", strerror(errno));
+	}
+	check(&s, rc);
+	jsonl_fields_free(&f);
+	close_source(&s);
+}
+
+static void run_jsonl(const options *o)
+{
+	source s;
+	open_source(&s, o->input);
+	records rs = { 0 };
+	int rc;
+	while ((rc = jsonl_next(&s.r)) == 1)
+		read_record(&s, o, &rs);
+	check(&s, rc);
+	close_source(&s);
+	double *adv = grow(NULL, rs.n ? rs.n : 1, sizeof *adv);
+	double *ret = grow(NULL, rs.n ? rs.n : 1, sizeof *ret);
+	compute_records(o, &rs, adv, ret);
+	if (o->normalize)
+		gae_normalize(adv, rs.n, 1, rs.kept);
+	jsonl_fields f = { 0 };
+	const char *names[2] = { "advantage", "return" };
+	const double *x[2] = { adv, ret };
+	for (size_t i = 0; i < rs.n; i++)
+		write_record(&rs, i, &f, names, x, o->out_fmt == IO_F64);
+	jsonl_fields_free(&f);
+	free(adv);
+	free(ret);
+	records_free(&rs);
+}
+
+/* ---- binary [T, E] ---------------------------------------------------- */
+
+typedef struct column {
+	const char *path;
+	double *v;
+	size_t n;
+} column;
+
+static column read_column(const options *o, const char *path, size_t dim)
+{
+	column c = { .path = path };
+	FILE *fp = cli_fopen_in(path);
+	io_reader r;
+	if (io_reader_open(&r, fp, path, o->in_fmt, dim) != 0)
+		cli_die("%s", r.err);
+	size_t rows;
+	if (io_read_all(&r, &c.v, &rows) != 0)
+		cli_die("%s", r.err);
+	c.n = rows * r.dim;
+	io_reader_close(&r);
+	if (fp != stdin)
+		fclose(fp);
+	return c;
+}
+
+static void expect_count(const column *c, size_t n, const char *what)
+{
+	if (c->n != n)
+		cli_die("%s: %zu values, expected %zu (%s)", c->path, c->n, n, what);
+}
+
+static void write_column(const options *o, FILE *fp, const char *name, const double *v, size_t rows, size_t dim)
+{
+	io_writer w;
+	if (io_writer_open(&w, fp, name, o->out_fmt, dim, (int64_t)rows) != 0
+	    || io_write_rows(&w, v, rows) != 0 || io_writer_close(&w) != 0)
+		cli_die("%s", w.err);
+}
+
+/* The row length of the reader: E for time-major; for batch-major .npy
+ * input the shape [E, T] supplies it (0), raw data are read E at a time. */
+static size_t row_dim(const options *o)
+{
+	return o->batch_major && o->in_fmt == IO_NPY ? 0 : o->envs;
+}
+
+static void check_flags(const gae_batch *b, const options *o)
+{
+	size_t bad;
+	const char *which;
+	if (gae_batch_check(b, &bad, &which) == 0)
+		return;
+	const char *path = strcmp(which, "dones") == 0 ? o->dones
+		: strcmp(which, "mask") == 0 ? o->mask : o->last_dones;
+	cli_die("%s: value at index %zu is not 0 or 1", path, bad);
+}
+
+static void run_td_target_batch(const options *o)
+{
+	size_t dim = o->envs ? o->envs : 1;
+	column r = read_column(o, o->rewards, dim);
+	column d = read_column(o, o->dones, dim);
+	column nv = read_column(o, o->next_values, dim);
+	expect_count(&d, r.n, "one per reward");
+	expect_count(&nv, r.n, "one per reward");
+	for (size_t i = 0; i < r.n; i++) {
+		if (d.v[i] != 0.0 && d.v[i] != 1.0)
+			cli_die("%s: value at index %zu is not 0 or 1", o->dones, i);
+		r.v[i] = gae_td_target(o->params.gamma, r.v[i], d.v[i] != 0.0, nv.v[i]);
+	}
+	cli_refuse_tty(stdout, io_format_is_binary(o->out_fmt), o->force);
+	write_column(o, stdout, "standard output", r.v, r.n / dim, dim);
+	free(r.v);
+	free(d.v);
+	free(nv.v);
+}
+
+static void run_batch(const options *o)
+{
+	size_t E = o->envs;
+	column r = read_column(o, o->rewards, row_dim(o));
+	if (r.n % E)
+		cli_die("%s: %zu values are not whole rows of %zu environments", o->rewards, r.n, E);
+	size_t T = r.n / E;
+	column v = read_column(o, o->values, row_dim(o));
+	column d = read_column(o, o->dones, row_dim(o));
+	expect_count(&v, r.n, "as many as rewards");
+	expect_count(&d, r.n, "as many as rewards");
+	column lv = { 0 }, ld = { 0 }, m = { 0 }, lp = { 0 }, blp = { 0 };
+	if (o->last_values)
+		lv = read_column(o, o->last_values, E), expect_count(&lv, E, "one per environment");
+	if (o->last_dones)
+		ld = read_column(o, o->last_dones, E), expect_count(&ld, E, "one per environment");
+	if (o->mask)
+		m = read_column(o, o->mask, row_dim(o)), expect_count(&m, r.n, "as many as rewards");
+	if (o->params.vtrace) {
+		lp = read_column(o, o->logp, row_dim(o));
+		blp = read_column(o, o->behavior_logp, row_dim(o));
+		expect_count(&lp, r.n, "as many as rewards");
+		expect_count(&blp, r.n, "as many as rewards");
+		for (size_t i = 0; i < r.n; i++)
+			lp.v[i] -= blp.v[i];
+	}
+	double *zeros = lv.v ? NULL : calloc(E, sizeof *zeros);
+	double *adv = grow(NULL, r.n ? r.n : 1, sizeof *adv);
+	double *ret = grow(NULL, r.n ? r.n : 1, sizeof *ret);
+	if (!lv.v && !zeros)
+		cli_die("out of memory");
+	gae_batch b = {
+		.T = T, .E = E, .t_stride = o->batch_major ? 1 : E, .e_stride = o->batch_major ? T : 1,
+		.reward = r.v, .value = v.v, .episode_start = d.v, .kept = m.v, .log_rho = lp.v,
+		.last_value = lv.v ? lv.v : zeros, .last_done = ld.v,
+	};
+	check_flags(&b, o);
+	gae_batch_compute(&o->params, &b, adv, ret);
+	if (o->normalize)
+		gae_normalize(adv, r.n, 1, m.v);
+	size_t rows = o->batch_major ? E : T, dim = o->batch_major ? T : E;
+	if (rows == 0 || dim == 0)
+		rows = 0, dim = E;
+	cli_refuse_tty(stdout, io_format_is_binary(o->out_fmt), o->force);
+	if (o->returns_out) {
+		FILE *fp = cli_fopen_out(o->returns_out);
+		write_column(o, fp, o->returns_out, ret, rows, dim);
+		cli_fclose(fp, o->returns_out);
+	}
+	write_column(o, stdout, "standard output", adv, rows, dim);
+	free(r.v), free(v.v), free(d.v), free(lv.v), free(ld.v), free(m.v);
+	free(lp.v), free(blp.v), free(zeros), free(adv), free(ret);
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("gae");
+	options o;
+	parse_options(argc, argv, &o);
+	if (o.rewards && o.td_target)
+		run_td_target_batch(&o);
+	else if (o.rewards)
+		run_batch(&o);
+	else if (o.td_target)
+		run_td_target_jsonl(&o);
+	else
+		run_jsonl(&o);
+	cli_close_stdout();
+	return 0;
+}
