@@ -1,0 +1,441 @@
+/* ppo: per-token policy losses, KL estimators, value loss, aggregation and
+ * exact gradients.  See ppo.h and policy-optimization(7). */
+#include "ppo.h"
+
+#include <math.h>
+
+const char *const ppo_objective_names[] = { "ppo", "pg", "kimi", NULL };
+const char *const ppo_kl_names[] = { "none", "k1", "k2", "k3", "abs", NULL };
+const char *const ppo_kl_clamp_names[] = { "verl", "openrlhf", "none", NULL };
+const char *const ppo_agg_names[] = { "token-mean", "seq-mean-token-sum",
+	"seq-mean-token-mean", "seq-mean-token-sum-norm", NULL };
+const char *const ppo_preset_names[] = { "verl", "trl", "openrlhf", "cleanrl", NULL };
+
+/* verl kl_penalty (low_var_kl) and OpenRLHF compute_approx_kl both clamp
+ * the estimate to [-10, 10]; verl clamps k3's exponent to [-20, 20]. */
+#define PPO_KL_VALUE_CLAMP 10.0
+#define PPO_K3_EXP_CLAMP 20.0
+/* CleanRL ppo.py: (A - mean) / (std + 1e-8) */
+#define PPO_ADV_EPS 1e-8
+
+void ppo_config_default(ppo_config *c)
+{
+	c->objective = PPO_OBJ_PPO;
+	c->clip_low = 0.2;
+	c->clip_high = 0.2;
+	c->dual_clip = 0.0;
+	c->kl = PPO_KL_NONE;
+	c->kl_clamp = PPO_KL_CLAMP_VERL;
+	c->beta = 0.0;
+	c->agg = PPO_AGG_TOKEN_MEAN;
+	c->max_len = 0.0;
+	c->tau = 0.0;
+	c->entropy_coef = 0.0;
+	c->value_clip = 0.5;
+	c->value_coef = 0.0;
+	c->normalize_adv = 0;
+}
+
+/* Each framework's defaults for the loss it computes; the KL estimator is
+ * the one it uses when its KL loss is switched on (beta stays 0, as every
+ * one of them ships with the KL loss off). */
+void ppo_config_preset(ppo_config *c, enum ppo_preset p)
+{
+	ppo_config_default(c);
+	switch (p) {
+	case PPO_PRESET_VERL:
+		/* verl trainer/config/actor/actor.yaml: clip_ratio 0.2,
+		 * clip_ratio_c 3.0, loss_agg_mode token-mean, entropy_coeff 0,
+		 * use_kl_loss false, kl_loss_type low_var_kl (k3);
+		 * critic.yaml cliprange_value 0.5 (separate optimiser). */
+		c->dual_clip = 3.0;
+		c->kl = PPO_KL_K3;
+		c->kl_clamp = PPO_KL_CLAMP_VERL;
+		break;
+	case PPO_PRESET_TRL:
+		/* TRL GRPOConfig: epsilon 0.2, epsilon_high = epsilon, beta 0,
+		 * loss_type "dapo" (tokens of the whole batch), k3 unclamped;
+		 * PPOConfig cliprange_value 0.2. */
+		c->kl = PPO_KL_K3;
+		c->kl_clamp = PPO_KL_CLAMP_NONE;
+		c->value_clip = 0.2;
+		break;
+	case PPO_PRESET_OPENRLHF:
+		/* OpenRLHF cli: eps_clip 0.2, dual_clip None, kl_estimator k1
+		 * clamped to [-10, 10], token-level loss, value_clip 0.5,
+		 * use_kl_loss false (the KL goes into the reward instead). */
+		c->kl = PPO_KL_K1;
+		c->kl_clamp = PPO_KL_CLAMP_OPENRLHF;
+		break;
+	case PPO_PRESET_CLEANRL:
+		/* CleanRL ppo.py: clip_coef 0.2 for policy and value, ent_coef
+		 * 0.01, vf_coef 0.5, norm_adv True, plain means, no KL. */
+		c->entropy_coef = 0.01;
+		c->value_coef = 0.5;
+		c->value_clip = 0.2;
+		c->normalize_adv = 1;
+		c->kl_clamp = PPO_KL_CLAMP_NONE;
+		break;
+	}
+}
+
+const char *ppo_config_check(const ppo_config *c)
+{
+	if (!(c->clip_low >= 0 && c->clip_low < 1))
+		return "--clip-low must be in [0, 1)";
+	if (!(c->clip_high >= 0))
+		return "--clip-high must be >= 0";
+	if (c->dual_clip != 0 && !(c->dual_clip > 1))
+		return "--dual-clip must be greater than 1 (or 0 for off)";
+	if (c->agg == PPO_AGG_SEQ_MEAN_TOKEN_SUM_NORM && !(c->max_len > 0))
+		return "--agg seq-mean-token-sum-norm needs --max-len";
+	if (c->objective == PPO_OBJ_KIMI && !(c->tau > 0))
+		return "--objective kimi needs --tau";
+	if (c->beta != 0 && c->kl == PPO_KL_NONE)
+		return "--beta needs a KL estimator (--kl k1|k2|k3|abs)";
+	if (!(c->value_clip >= 0))
+		return "--value-clip must be >= 0";
+	return NULL;
+}
+
+static double clamp(double x, double lo, double hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* torch.clamp passes the gradient where lo <= x <= hi, else 0. */
+static double clamp_grad(double x, double lo, double hi)
+{
+	return x >= lo && x <= hi ? 1.0 : 0.0;
+}
+
+/* J. Schulman, "Approximating KL divergence" (2020); verl core_algos.py
+ * kl_penalty, OpenRLHF models/utils.py compute_approx_kl. */
+double ppo_kl_estimate(enum ppo_kl kind, enum ppo_kl_clamp cl,
+	double logp, double ref_logp, double *d_logp)
+{
+	double d = logp - ref_logp, v = 0, g = 0;
+	switch (kind) {
+	case PPO_KL_NONE:
+		break;
+	case PPO_KL_K1:
+		v = d;
+		g = 1;
+		break;
+	case PPO_KL_K2:
+		v = 0.5 * d * d;
+		g = d;
+		break;
+	case PPO_KL_K3: {
+		/* exp(x) - x - 1 with x = ref - logp = -d (DeepSeekMath eq. 4) */
+		double x = -d, gx = -1;
+		if (cl == PPO_KL_CLAMP_VERL) {
+			gx *= clamp_grad(x, -PPO_K3_EXP_CLAMP, PPO_K3_EXP_CLAMP);
+			x = clamp(x, -PPO_K3_EXP_CLAMP, PPO_K3_EXP_CLAMP);
+		}
+		double e = exp(x);
+		v = e - x - 1;
+		g = (e - 1) * gx;
+		break;
+	}
+	case PPO_KL_ABS:
+		v = fabs(d);
+		g = d > 0 ? 1 : d < 0 ? -1 : 0;
+		break;
+	}
+	int clamp_value = cl == PPO_KL_CLAMP_OPENRLHF
+		|| (cl == PPO_KL_CLAMP_VERL && kind == PPO_KL_K3);
+	if (clamp_value) {
+		g *= clamp_grad(v, -PPO_KL_VALUE_CLAMP, PPO_KL_VALUE_CLAMP);
+		v = clamp(v, -PPO_KL_VALUE_CLAMP, PPO_KL_VALUE_CLAMP);
+	}
+	if (d_logp)
+		*d_logp = g;
+	return v;
+}
+
+/* PPO-clip, verl compute_policy_loss_vanilla: max(-A r, -A clip(r)), then
+ * for A < 0 the dual clip min(., -A C) (Ye et al. 2020, eq. 5).
+ * d_ratio is d r / d logp (r, or 0 where the log-ratio clamp binds). */
+static void ppo_clip_loss(const ppo_config *c, double adv, double ratio,
+	double d_ratio, ppo_terms *o)
+{
+	double lo = 1 - c->clip_low, hi = 1 + c->clip_high;
+	o->clip_low = adv < 0 && ratio < lo;
+	o->clip_high = adv > 0 && ratio > hi;
+	if (o->clip_low || o->clip_high) {
+		/* the clipped surrogate is the larger loss and flat in logp */
+		o->pg = -adv * clamp(ratio, lo, hi);
+		o->d_pg = 0;
+	} else {
+		o->pg = -adv * ratio;
+		o->d_pg = -adv * d_ratio;
+	}
+	if (c->dual_clip > 0 && adv < 0 && o->pg > -adv * c->dual_clip) {
+		o->pg = -adv * c->dual_clip;
+		o->d_pg = 0;
+		o->clip_dual = 1;
+	}
+}
+
+/* PPO's clipped value loss (verl compute_value_loss, CleanRL ppo.py). */
+static void ppo_value_loss(const ppo_config *c, const ppo_token *t, ppo_terms *o)
+{
+	double err = t->value - t->ret;
+	double l_plain = err * err;
+	if (c->value_clip == 0) {
+		o->vf = 0.5 * l_plain;
+		return;
+	}
+	double v_clip = t->old_value + clamp(t->value - t->old_value, -c->value_clip, c->value_clip);
+	double l_clip = (v_clip - t->ret) * (v_clip - t->ret);
+	o->vf_clipped = l_clip > l_plain;
+	o->vf = 0.5 * (o->vf_clipped ? l_clip : l_plain);
+}
+
+void ppo_token_terms(const ppo_config *c, unsigned fields, const ppo_token *t,
+	ppo_terms *o)
+{
+	*o = (ppo_terms){ 0 };
+	double raw = t->logp - t->old_logp;
+	o->log_ratio = clamp(raw, -PPO_LOG_RATIO_CLAMP, PPO_LOG_RATIO_CLAMP);
+	o->ratio = exp(o->log_ratio);
+	double d_ratio = o->ratio * clamp_grad(raw, -PPO_LOG_RATIO_CLAMP, PPO_LOG_RATIO_CLAMP);
+	switch (c->objective) {
+	case PPO_OBJ_PPO:
+		ppo_clip_loss(c, t->adv, o->ratio, d_ratio, o);
+		break;
+	case PPO_OBJ_PG:
+		/* REINFORCE: -A log pi (verl compute_policy_loss_gpg) */
+		o->pg = -t->adv * t->logp;
+		o->d_pg = -t->adv;
+		break;
+	case PPO_OBJ_KIMI:
+		break;
+	}
+	if (c->kl != PPO_KL_NONE && (fields & PPO_HAS_REF))
+		o->kl = ppo_kl_estimate(c->kl, c->kl_clamp, t->logp, t->ref_logp, &o->d_kl);
+	if (fields & PPO_HAS_VALUE)
+		ppo_value_loss(c, t, o);
+}
+
+void ppo_acc_init(ppo_acc *a, const ppo_config *c, unsigned fields)
+{
+	*a = (ppo_acc){ 0 };
+	a->cfg = *c;
+	a->fields = fields;
+	a->adv_scale = 1.0;
+	a->ratio_min = INFINITY;
+	a->ratio_max = -INFINITY;
+}
+
+static void ppo_acc_diagnostics(ppo_acc *a, double m, const ppo_terms *tm)
+{
+	if (m > 0) {
+		a->tokens++;
+		if (tm->ratio < a->ratio_min)
+			a->ratio_min = tm->ratio;
+		if (tm->ratio > a->ratio_max)
+			a->ratio_max = tm->ratio;
+	}
+	a->w_clip_low += m * tm->clip_low;
+	a->w_clip_high += m * tm->clip_high;
+	a->w_clip_dual += m * tm->clip_dual;
+	a->w_vf_clip += m * tm->vf_clipped;
+	a->w_ratio += m * tm->ratio;
+	/* CleanRL approx_kl: (r - 1) - log r; verl ppo_kl: -log r */
+	a->w_approx_kl += m * ((tm->ratio - 1) - tm->log_ratio);
+	a->w_ppo_kl -= m * tm->log_ratio;
+}
+
+/* Kimi needs one advantage per sequence: remember the first kept token's. */
+static void ppo_acc_seq_adv(ppo_acc *a, double adv)
+{
+	if (!a->seq_adv_set) {
+		a->seq_adv = adv;
+		a->seq_adv_set = 1;
+	} else if (adv != a->seq_adv) {
+		a->seq_adv_mixed = 1;
+	}
+}
+
+void ppo_acc_token(ppo_acc *a, const ppo_token *t, ppo_out *out)
+{
+	const ppo_config *c = &a->cfg;
+	ppo_token tw = *t;
+	tw.adv = (t->adv - a->adv_shift) * a->adv_scale;
+	ppo_terms tm;
+	ppo_token_terms(c, a->fields, &tw, &tm);
+	double m = t->mask;
+	double ent = (a->fields & PPO_HAS_ENTROPY) ? t->entropy : 0.0;
+	a->seq_m += m;
+	a->seq_pg += m * tm.pg;
+	a->seq_kl += m * tm.kl;
+	a->seq_ent += m * ent;
+	a->seq_vf += m * tm.vf;
+	a->seq_log_ratio += m * (t->logp - t->old_logp);
+	if (m > 0)
+		ppo_acc_seq_adv(a, tw.adv);
+	ppo_acc_diagnostics(a, m, &tm);
+	if (out) {
+		out->mask = m;
+		out->agg_c = m * (tm.pg + c->beta * tm.kl - c->entropy_coef * ent
+			+ c->value_coef * tm.vf);
+		out->agg_g = m * (tm.d_pg + c->beta * tm.d_kl);
+		out->kimi_c = 0;
+		out->kimi_g = 0;
+	}
+}
+
+/* The weight a sequence's sums get in the batch sum (verl agg_loss). */
+static double ppo_seq_factor(const ppo_config *c, double mask_sum)
+{
+	return c->agg == PPO_AGG_SEQ_MEAN_TOKEN_MEAN ? 1.0 / mask_sum : 1.0;
+}
+
+int ppo_acc_end_seq(ppo_acc *a, ppo_out *outs, size_t n, ppo_seq_info *info)
+{
+	const ppo_config *c = &a->cfg;
+	ppo_seq_info si = { 0 };
+	si.mask_sum = a->seq_m;
+	si.log_ratio_sum = a->seq_log_ratio;
+	si.adv = a->seq_adv;
+	int mixed = a->seq_adv_mixed && c->objective == PPO_OBJ_KIMI;
+	a->sequences++;
+	if (a->seq_m > 0) {
+		si.factor = ppo_seq_factor(c, a->seq_m);
+		a->sequences_counted++;
+		a->sum_m += a->seq_m;
+		a->sum_pg += si.factor * a->seq_pg;
+		a->sum_kl += si.factor * a->seq_kl;
+		a->sum_ent += si.factor * a->seq_ent;
+		a->sum_vf += si.factor * a->seq_vf;
+		if (c->objective == PPO_OBJ_KIMI) {
+			/* Kimi k1.5 eq. 2 with tau log Z ~ mean reward: (A - tau s)^2 */
+			double resid = si.adv - c->tau * si.log_ratio_sum;
+			si.kimi_loss = resid * resid;
+			a->kimi_sum += si.kimi_loss;
+		}
+	}
+	for (size_t i = 0; outs && i < n; i++) {
+		ppo_out *o = &outs[i];
+		o->agg_c *= si.factor;
+		o->agg_g *= si.factor;
+		if (c->objective == PPO_OBJ_KIMI && a->seq_m > 0) {
+			/* the sequence loss shared by mask weight; d/d logp_t of
+			 * (A - tau s)^2 is -2 tau (A - tau s) m_t (eq. 3 up to
+			 * the factor -2 tau) */
+			o->kimi_c = si.kimi_loss * o->mask / a->seq_m;
+			o->kimi_g = -2 * c->tau * (si.adv - c->tau * si.log_ratio_sum) * o->mask;
+		}
+	}
+	if (info)
+		*info = si;
+	a->seq_m = a->seq_pg = a->seq_kl = a->seq_ent = a->seq_vf = 0;
+	a->seq_log_ratio = a->seq_adv = 0;
+	a->seq_adv_set = a->seq_adv_mixed = 0;
+	return mixed ? -1 : 0;
+}
+
+static double ppo_div(double num, double den)
+{
+	return den > 0 ? num / den : 0.0;
+}
+
+void ppo_acc_finish(const ppo_acc *a, ppo_summary *s)
+{
+	const ppo_config *c = &a->cfg;
+	*s = (ppo_summary){ 0 };
+	switch (c->agg) {
+	case PPO_AGG_TOKEN_MEAN:
+		s->agg_divisor = a->sum_m;
+		break;
+	case PPO_AGG_SEQ_MEAN_TOKEN_SUM:
+	case PPO_AGG_SEQ_MEAN_TOKEN_MEAN:
+		s->agg_divisor = (double)a->sequences_counted;
+		break;
+	case PPO_AGG_SEQ_MEAN_TOKEN_SUM_NORM:
+		s->agg_divisor = a->sequences_counted ? c->max_len : 0.0;
+		break;
+	}
+	s->kimi_divisor = (double)a->sequences_counted;
+	s->has_kl = c->kl != PPO_KL_NONE && (a->fields & PPO_HAS_REF);
+	s->has_entropy = (a->fields & PPO_HAS_ENTROPY) != 0;
+	s->has_value = (a->fields & PPO_HAS_VALUE) != 0;
+	s->pg_loss = c->objective == PPO_OBJ_KIMI
+		? ppo_div(a->kimi_sum, s->kimi_divisor)
+		: ppo_div(a->sum_pg, s->agg_divisor);
+	s->kl = ppo_div(a->sum_kl, s->agg_divisor);
+	s->entropy = ppo_div(a->sum_ent, s->agg_divisor);
+	s->value_loss = ppo_div(a->sum_vf, s->agg_divisor);
+	s->loss = s->pg_loss + c->beta * s->kl - c->entropy_coef * s->entropy
+		+ c->value_coef * s->value_loss;
+	s->clipfrac_low = ppo_div(a->w_clip_low, a->sum_m);
+	s->clipfrac_high = ppo_div(a->w_clip_high, a->sum_m);
+	s->clipfrac = ppo_div(a->w_clip_low + a->w_clip_high, a->sum_m);
+	s->clipfrac_dual = ppo_div(a->w_clip_dual, a->sum_m);
+	s->vf_clipfrac = ppo_div(a->w_vf_clip, a->sum_m);
+	s->approx_kl = ppo_div(a->w_approx_kl, a->sum_m);
+	s->ppo_kl = ppo_div(a->w_ppo_kl, a->sum_m);
+	s->ratio_mean = a->sum_m > 0 ? a->w_ratio / a->sum_m : NAN;
+	s->ratio_min = a->tokens ? a->ratio_min : NAN;
+	s->ratio_max = a->tokens ? a->ratio_max : NAN;
+	s->tokens = a->tokens;
+	s->sequences = a->sequences;
+	s->sequences_counted = a->sequences_counted;
+}
+
+void ppo_out_final(const ppo_summary *s, const ppo_out *o, double *contrib, double *grad)
+{
+	double c = ppo_div(o->agg_c, s->agg_divisor) + ppo_div(o->kimi_c, s->kimi_divisor);
+	double g = ppo_div(o->agg_g, s->agg_divisor) + ppo_div(o->kimi_g, s->kimi_divisor);
+	if (contrib)
+		*contrib = c;
+	if (grad)
+		*grad = g;
+}
+
+void ppo_adv_whitening(const ppo_token *tokens, size_t n, double *shift, double *scale)
+{
+	/* Welford's weighted mean and variance (West 1979) */
+	double w_sum = 0, mean = 0, m2 = 0;
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		double w = tokens[i].mask;
+		if (!(w > 0))
+			continue;
+		kept++;
+		w_sum += w;
+		double delta = tokens[i].adv - mean;
+		mean += delta * w / w_sum;
+		m2 += w * delta * (tokens[i].adv - mean);
+	}
+	/* unbiased, as torch.std: sum(m (A - mean)^2) / (sum(m) - 1) */
+	double std = kept > 1 && w_sum > 1 ? sqrt(m2 / (w_sum - 1)) : 0.0;
+	*shift = mean;
+	*scale = 1.0 / (std + PPO_ADV_EPS);
+}
+
+int ppo_batch_compute(const ppo_config *c, const ppo_batch *b, ppo_summary *s,
+	ppo_out *outs, double *contrib, double *grad, size_t *bad_seq)
+{
+	ppo_acc a;
+	ppo_acc_init(&a, c, b->fields);
+	if (c->normalize_adv)
+		ppo_adv_whitening(b->tokens, b->n_tokens, &a.adv_shift, &a.adv_scale);
+	int status = 0;
+	for (size_t i = 0; i < b->n_seqs; i++) {
+		size_t lo = b->seq_start[i], hi = b->seq_start[i + 1];
+		for (size_t t = lo; t < hi; t++)
+			ppo_acc_token(&a, &b->tokens[t], outs ? &outs[t] : NULL);
+		if (ppo_acc_end_seq(&a, outs ? &outs[lo] : NULL, hi - lo, NULL) < 0 && status == 0) {
+			status = -1;
+			if (bad_seq)
+				*bad_seq = i;
+		}
+	}
+	ppo_acc_finish(&a, s);
+	for (size_t t = 0; outs && t < b->n_tokens; t++)
+		ppo_out_final(s, &outs[t], contrib ? &contrib[t] : NULL, grad ? &grad[t] : NULL);
+	return status;
+}
