@@ -47,6 +47,54 @@ void rope_angles_advance(double *cos_t, double *sin_t, const double *cos_step,
 	}
 }
 
+void rope_angles_hf(const double *inv_freq, size_t n_pairs, double pos,
+	double scale, double *cos_out, double *sin_out)
+{
+	/* HF LlamaRotaryEmbedding.forward: freqs = inv_freq.float() @
+	 * position_ids.float(); cos = emb.cos() * attention_scaling, all in
+	 * float32 (autocast disabled) */
+	float pos_f = (float)pos, scale_f = (float)scale;
+	for (size_t i = 0; i < n_pairs; i++) {
+		float angle = pos_f * (float)inv_freq[i];
+		cos_out[i] = (double)((float)cos((double)angle) * scale_f);
+		sin_out[i] = (double)((float)sin((double)angle) * scale_f);
+	}
+}
+
+void rope_walk_init(rope_walk *w, const double *inv_freq, size_t n_pairs,
+	double scale, int hf_precision, double *buf)
+{
+	w->inv_freq = inv_freq;
+	w->n_pairs = n_pairs;
+	w->scale = scale;
+	w->hf_precision = hf_precision;
+	w->cos_t = buf;
+	w->sin_t = buf + n_pairs;
+	w->cos_step = buf + 2 * n_pairs;
+	w->sin_step = buf + 3 * n_pairs;
+	rope_angles(inv_freq, n_pairs, 1.0, 1.0, w->cos_step, w->sin_step);
+	w->pos = 0;
+	w->valid = 0;
+	w->steps = 0;
+}
+
+void rope_walk_to(rope_walk *w, double pos)
+{
+	if (w->valid && pos == w->pos)
+		return;
+	if (w->hf_precision) {
+		rope_angles_hf(w->inv_freq, w->n_pairs, pos, w->scale, w->cos_t, w->sin_t);
+	} else if (w->valid && pos == w->pos + 1.0 && w->steps < ROPE_WALK_ANCHOR) {
+		rope_angles_advance(w->cos_t, w->sin_t, w->cos_step, w->sin_step, w->n_pairs);
+		w->steps++;
+	} else {
+		rope_angles(w->inv_freq, w->n_pairs, pos, w->scale, w->cos_t, w->sin_t);
+		w->steps = 0;
+	}
+	w->pos = pos;
+	w->valid = 1;
+}
+
 void rope_config_default(rope_config *c, size_t rot_dim)
 {
 	memset(c, 0, sizeof *c);
@@ -253,40 +301,45 @@ void rope_kernel_tables(const double *cos_d, const double *sin_d,
 	}
 }
 
-/* Pairs (2i, 2i+1): out[2i] = x[2i] c - x[2i+1] s, out[2i+1] = x[2i+1] c +
- * x[2i] s, with the sign folded into sin_k. */
-static void rotate_interleaved(float *x, size_t rot_dim, const double *cos_k,
-	const double *sin_k)
-{
-	for (size_t j = 0; j < rot_dim; j += 2) {
-		double a = x[j], b = x[j + 1];
-		x[j] = (float)(a * cos_k[j] + b * sin_k[j]);
-		x[j + 1] = (float)(b * cos_k[j + 1] + a * sin_k[j + 1]);
-	}
+/* The kernels, one body for float and double rows.  Each member of a pair
+ * is out[j] = x[j]*cos_k[j] + x[partner]*sin_k[j] with the sign folded
+ * into sin_k (rope_kernel_tables); arithmetic in double, one rounding to
+ * the row type.
+ *   interleaved: pairs (2i, 2i+1) (RoFormer eq. 34);
+ *   neox: pairs (i, i+R/2): HF modeling_llama.py apply_rotary_pos_emb,
+ *   q*cos + rotate_half(q)*sin. */
+#define ROPE_DEFINE_KERNEL(NAME, T) \
+static void NAME##_interleaved(T *x, size_t rot_dim, const double *cos_k, \
+	const double *sin_k) \
+{ \
+	for (size_t j = 0; j < rot_dim; j += 2) { \
+		double a = x[j], b = x[j + 1]; \
+		x[j] = (T)(a * cos_k[j] + b * sin_k[j]); \
+		x[j + 1] = (T)(b * cos_k[j + 1] + a * sin_k[j + 1]); \
+	} \
+} \
+static void NAME##_neox(T *x, size_t rot_dim, const double *cos_k, \
+	const double *sin_k) \
+{ \
+	size_t half = rot_dim / 2; \
+	T *hi = x + half; \
+	const double *cos_hi = cos_k + half, *sin_hi = sin_k + half; \
+	for (size_t i = 0; i < half; i++) { \
+		double a = x[i], b = hi[i]; \
+		x[i] = (T)(a * cos_k[i] + b * sin_k[i]); \
+		hi[i] = (T)(b * cos_hi[i] + a * sin_hi[i]); \
+	} \
+} \
+void NAME(T *rows, size_t n_rows, size_t dim, size_t rot_dim, \
+	enum rope_style style, const double *cos_k, const double *sin_k) \
+{ \
+	for (size_t r = 0; r < n_rows; r++) { \
+		if (style == ROPE_NEOX) \
+			NAME##_neox(rows + r * dim, rot_dim, cos_k, sin_k); \
+		else \
+			NAME##_interleaved(rows + r * dim, rot_dim, cos_k, sin_k); \
+	} \
 }
 
-/* Pairs (i, i+R/2), HF rotate_half: out = x*cos + rotate_half(x)*sin. */
-static void rotate_neox(float *x, size_t rot_dim, const double *cos_k,
-	const double *sin_k)
-{
-	size_t half = rot_dim / 2;
-	float *hi = x + half;
-	const double *cos_hi = cos_k + half, *sin_hi = sin_k + half;
-	for (size_t i = 0; i < half; i++) {
-		double a = x[i], b = hi[i];
-		x[i] = (float)(a * cos_k[i] + b * sin_k[i]);
-		hi[i] = (float)(b * cos_hi[i] + a * sin_hi[i]);
-	}
-}
-
-void rope_rotate_f32(float *rows, size_t n_rows, size_t dim, size_t rot_dim,
-	enum rope_style style, const double *cos_k, const double *sin_k)
-{
-	for (size_t r = 0; r < n_rows; r++) {
-		float *x = rows + r * dim;
-		if (style == ROPE_NEOX)
-			rotate_neox(x, rot_dim, cos_k, sin_k);
-		else
-			rotate_interleaved(x, rot_dim, cos_k, sin_k);
-	}
-}
+ROPE_DEFINE_KERNEL(rope_rotate_f32, float)
+ROPE_DEFINE_KERNEL(rope_rotate_f64, double)

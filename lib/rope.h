@@ -101,6 +101,36 @@ double rope_dynamic_base(double base, size_t rot_dim, double factor,
 void rope_angles_advance(double *cos_t, double *sin_t, const double *cos_step,
 	const double *sin_step, size_t n_pairs);
 
+/* HF float32 angles (--precision hf): transformers forms inv_freq, the
+ * position and their product in float32 and takes cos/sin in float32
+ * (LlamaRotaryEmbedding.forward), then multiplies by the attention factor
+ * in float32.  Same outputs as rope_angles, with those roundings. */
+void rope_angles_hf(const double *inv_freq, size_t n_pairs, double pos,
+	double scale, double *cos_out, double *sin_out);
+
+/* A walk along the positions of a stream: the cos/sin tables of the
+ * current position, moved to the next one by rope_angles_advance when it is
+ * pos + 1 (re-anchored exactly every ROPE_WALK_ANCHOR steps), computed
+ * afresh otherwise, kept when the position repeats.  The caller owns the
+ * memory: buf holds 4 * n_pairs doubles. */
+enum { ROPE_WALK_ANCHOR = 32 };
+typedef struct rope_walk {
+	const double *inv_freq;
+	size_t n_pairs;
+	double scale;
+	int hf_precision;     /* use rope_angles_hf, no stepping */
+	double *cos_t, *sin_t;       /* tables at pos (scale folded in) */
+	double *cos_step, *sin_step; /* cos/sin of inv_freq, unscaled */
+	double pos;
+	int valid;
+	unsigned steps;              /* steps since the last exact anchor */
+} rope_walk;
+
+void rope_walk_init(rope_walk *w, const double *inv_freq, size_t n_pairs,
+	double scale, int hf_precision, double *buf);
+/* Make w->cos_t, w->sin_t the tables of position pos. */
+void rope_walk_to(rope_walk *w, double pos);
+
 /* Build the kernel tables of one position (each rot_dim long) from
  * the double tables cos_d/sin_d (n_pairs = rot_dim/2 values, scale already
  * folded in).  The kernel computes out[j] = x[j]*cos_k[j] + x[partner(j)]*
@@ -115,6 +145,9 @@ void rope_kernel_tables(const double *cos_d, const double *sin_d,
  * of one position (shared by all n_rows, e.g. the heads of a token); dims
  * rot_dim .. dim-1 are untouched. rot_dim is even, <= dim. */
 void rope_rotate_f32(float *rows, size_t n_rows, size_t dim, size_t rot_dim,
+	enum rope_style style, const double *cos_k, const double *sin_k);
+/* The same for float64 rows. */
+void rope_rotate_f64(double *rows, size_t n_rows, size_t dim, size_t rot_dim,
 	enum rope_style style, const double *cos_k, const double *sin_k);
 
 #endif
