@@ -526,14 +526,40 @@ int sched_target_coeffs(enum sched_target target, const sched_point *p,
 	return -1;
 }
 
-void sched_forward_row(const sched_point *p, const float *x0, const double *eps,
-	float *xt, float *target, double cx, double ce, size_t n)
+void sched_forward_row(const sched_point *p, const double *x0, const double *eps,
+	double *xt, double *target, double cx, double ce, size_t n)
 {
+	/* s x_0 + (s sigma) eps: EDM eq. 1 with the product s sigma kept
+	 * finite where sigma is infinite */
 	double a = p->s, b = p->noise;
 	for (size_t i = 0; i < n; i++)
-		xt[i] = (float)(a * x0[i] + b * eps[i]);
+		xt[i] = a * x0[i] + b * eps[i];
 	if (!target)
 		return;
 	for (size_t i = 0; i < n; i++)
-		target[i] = (float)(cx * x0[i] + ce * eps[i]);
+		target[i] = cx * x0[i] + ce * eps[i];
+}
+
+/* ------------------------------------------------------------------ */
+/* Training-time distributions. */
+
+double sched_time_uniform(const sched *s, double u)
+{
+	if (s->kind == SCHED_DDPM) {
+		double k = floor(u * (double)s->n_steps);
+		return k < s->t_max ? k : s->t_max;
+	}
+	return s->t_min + u * (s->t_max - s->t_min);
+}
+
+double sched_time_edm(const sched *s, double z, double p_mean, double p_std)
+{
+	double t = sched_t_of_sigma(s, exp(p_mean + p_std * z));
+	return s->kind == SCHED_DDPM ? round(t) : t;
+}
+
+double sched_time_logit_normal(const sched *s, double z, double mean, double std)
+{
+	double u = 1 / (1 + exp(-(mean + std * z)));
+	return sched_time_uniform(s, u);
 }

@@ -139,11 +139,22 @@ extern const char *const sched_target_names[];
 int sched_target_coeffs(enum sched_target target, const sched_point *p,
 	double sigma_data, double *cx, double *ce);
 
-/* One row of the forward process in float32 storage, double arithmetic:
- * xt[i] = a x0[i] + b eps[i] with a = p->s, b = p->noise, and, when target
- * is not NULL, target[i] = cx x0[i] + ce eps[i]. */
-void sched_forward_row(const sched_point *p, const float *x0, const double *eps,
-	float *xt, float *target, double cx, double ce, size_t n);
+/* One row of the forward process: xt[i] = a x0[i] + b eps[i] with
+ * a = p->s, b = p->noise (finite where sigma is not), and, when target is
+ * not NULL, target[i] = cx x0[i] + ce eps[i]. */
+void sched_forward_row(const sched_point *p, const double *x0, const double *eps,
+	double *xt, double *target, double cx, double ce, size_t n);
+
+/* Training-time distributions, from a uniform u in (0, 1) or a standard
+ * normal z:
+ *   uniform       t = t_min + u (t_max - t_min); ddpm: step floor(u T), the
+ *                 uniform integer of diffusers' torch.randint(0, T)
+ *   edm           ln sigma = P_mean + P_std z (EDM Table 1, training), then
+ *                 t = t(sigma) (ddpm: the nearest step)
+ *   logit-normal  u = sigmoid(m + s z) (SD3 section 3.1), then as uniform */
+double sched_time_uniform(const sched *s, double u);
+double sched_time_edm(const sched *s, double z, double p_mean, double p_std);
+double sched_time_logit_normal(const sched *s, double z, double mean, double std);
 
 /* EDM preconditioning (Karras et al. 2022, Table 1):
  * c_skip = sd^2/(sigma^2+sd^2), c_out = sigma sd / sqrt(sigma^2+sd^2). */

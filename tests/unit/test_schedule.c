@@ -302,17 +302,16 @@ START_TEST(test_target_identities)
 		for (int tg = SCHED_TARGET_EPS; tg <= SCHED_TARGET_EDM; tg++) {
 			double cx, ce;
 			ck_assert_int_eq(sched_target_coeffs((enum sched_target)tg, &p, sd, &cx, &ce), 0);
-			float xt[3], target[3], x0f[3];
-			for (int j = 0; j < 3; j++)
-				x0f[j] = (float)x0[j];
-			sched_forward_row(&p, x0f, eps, xt, target, cx, ce, 3);
+			double xt[3], target[3];
+			sched_forward_row(&p, x0, eps, xt, target, cx, ce, 3);
 			for (int j = 0; j < 3; j++) {
+				/* x_t = s (x_0 + sigma eps) with the same eps */
+				if (isfinite(p.sigma))
+					ck_assert_close(xt[j], p.s * (x0[j] + p.sigma * eps[j]), 1e-12, 1e-12);
 				double back = recover_x0((enum sched_target)tg, &p, sd, xt[j], target[j]);
-				/* float32 storage of x_t and the target: the error grows
-				 * with the size of the terms */
-				double scale = (fabs(xt[j]) + fabs(p.noise * target[j]) + 1) /
-					(p.s > 1e-3 ? p.s : 1e-3);
-				ck_assert_close(back, x0f[j], 0, 4 * FLT_EPSILON * scale);
+				/* rounding grows as s shrinks: x_0 = (x_t - ...)/s */
+				double scale = (fabs(xt[j]) + fabs(p.noise * target[j]) + 1) / p.s;
+				ck_assert_close(back, x0[j], 0, 16 * DBL_EPSILON * scale);
 			}
 		}
 	}
@@ -350,6 +349,27 @@ START_TEST(test_target_definitions)
 	sched_target_coeffs(SCHED_TARGET_EDM, &p, 0.5, &cx, &ce);
 	ck_assert(cx == 0 && ce == -1);
 	sched_free(&s);
+}
+END_TEST
+
+START_TEST(test_time_distributions)
+{
+	sched edm = make(SCHED_EDM), flow = make(SCHED_FLOW), ddpm = make(SCHED_DDPM);
+	/* uniform over the range; ddpm a uniform integer step 0 .. T-1 */
+	ck_assert_close(sched_time_uniform(&edm, 0.5), (0.002 + 80) / 2, 1e-15, 0);
+	ck_assert_double_eq(sched_time_uniform(&ddpm, 0.0004), 0);
+	ck_assert_double_eq(sched_time_uniform(&ddpm, 0.5), 500);
+	ck_assert_double_eq(sched_time_uniform(&ddpm, 1 - 0x1p-54), 999);
+	/* EDM: z = 0 is the median, sigma = exp(P_mean) */
+	ck_assert_close(sched_time_edm(&edm, 0, -1.2, 1.2), exp(-1.2), 1e-15, 0);
+	ck_assert_close(sched_time_edm(&edm, 1, -1.2, 1.2), exp(0.0), 1e-15, 0);
+	double k = sched_time_edm(&ddpm, 0.3, -1.2, 1.2);
+	ck_assert_double_eq(k, round(k));
+	ck_assert_close(sched_sigma(&ddpm, k), exp(-1.2 + 0.36), 0.01, 0);
+	/* logit-normal: z = 0 is t = 1/2; sigmoid(1) = 0.7310585786 */
+	ck_assert_close(sched_time_logit_normal(&flow, 0, 0, 1), 0.5, 1e-16, 0);
+	ck_assert_close(sched_time_logit_normal(&flow, 1, 0, 1), 0.7310585786300049, 1e-15, 0);
+	sched_free(&ddpm);
 }
 END_TEST
 
@@ -416,6 +436,7 @@ static Suite *schedule_suite(void)
 	tcase_add_test(tc, test_edm_preconditioning);
 	tcase_add_loop_test(tc, test_target_identities, 0, N_VARIANTS);
 	tcase_add_test(tc, test_target_definitions);
+	tcase_add_test(tc, test_time_distributions);
 	tcase_add_test(tc, test_bad_parameters);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
