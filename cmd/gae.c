@@ -526,11 +526,15 @@ static void write_column(const options *o, FILE *fp, const char *name, const dou
 		cli_die("%s", w.err);
 }
 
-/* The row length of the reader: E for time-major; for batch-major .npy
- * input the shape [E, T] supplies it (0), raw data are read E at a time. */
+/* The row length of the reader.  Only the number of values matters (the
+ * layout is fixed by --envs and --batch-major): text takes it from its
+ * first line, batch-major .npy from its shape [E, T], and raw data are read
+ * E values at a time. */
 static size_t row_dim(const options *o)
 {
-	return o->batch_major && o->in_fmt == IO_NPY ? 0 : o->envs;
+	if (o->in_fmt == IO_TEXT || (o->batch_major && o->in_fmt == IO_NPY))
+		return 0;
+	return o->envs ? o->envs : 1;
 }
 
 static void check_flags(const gae_batch *b, const options *o)
@@ -539,22 +543,26 @@ static void check_flags(const gae_batch *b, const options *o)
 	const char *which;
 	if (gae_batch_check(b, &bad, &which) == 0)
 		return;
-	const char *path = strcmp(which, "dones") == 0 ? o->dones
-		: strcmp(which, "mask") == 0 ? o->mask : o->last_dones;
-	cli_die("%s: value at index %zu is not 0 or 1", path, bad);
+	int last = strcmp(which, "last-dones") == 0;
+	const char *path = last ? o->last_dones : strcmp(which, "mask") == 0 ? o->mask : o->dones;
+	double x = last ? b->last_done[bad] : strcmp(which, "mask") == 0 ? b->kept[bad] : b->episode_start[bad];
+	size_t dim = last ? b->E : o->batch_major ? b->T : b->E;
+	cli_die("%s: row %zu, column %zu: %g is not 0 or 1", path, bad / dim, bad % dim, x);
 }
 
 static void run_td_target_batch(const options *o)
 {
 	size_t dim = o->envs ? o->envs : 1;
-	column r = read_column(o, o->rewards, dim);
-	column d = read_column(o, o->dones, dim);
-	column nv = read_column(o, o->next_values, dim);
+	column r = read_column(o, o->rewards, row_dim(o));
+	column d = read_column(o, o->dones, row_dim(o));
+	column nv = read_column(o, o->next_values, row_dim(o));
+	if (r.n % dim)
+		cli_die("%s: %zu values are not whole rows of %zu environments", o->rewards, r.n, dim);
 	expect_count(&d, r.n, "one per reward");
 	expect_count(&nv, r.n, "one per reward");
 	for (size_t i = 0; i < r.n; i++) {
 		if (d.v[i] != 0.0 && d.v[i] != 1.0)
-			cli_die("%s: value at index %zu is not 0 or 1", o->dones, i);
+			cli_die("%s: value %zu: %g is not 0 or 1", o->dones, i, d.v[i]);
 		r.v[i] = gae_td_target(o->params.gamma, r.v[i], d.v[i] != 0.0, nv.v[i]);
 	}
 	cli_refuse_tty(stdout, io_format_is_binary(o->out_fmt), o->force);
@@ -577,9 +585,9 @@ static void run_batch(const options *o)
 	expect_count(&d, r.n, "as many as rewards");
 	column lv = { 0 }, ld = { 0 }, m = { 0 }, lp = { 0 }, blp = { 0 };
 	if (o->last_values)
-		lv = read_column(o, o->last_values, E), expect_count(&lv, E, "one per environment");
+		lv = read_column(o, o->last_values, row_dim(o)), expect_count(&lv, E, "one per environment");
 	if (o->last_dones)
-		ld = read_column(o, o->last_dones, E), expect_count(&ld, E, "one per environment");
+		ld = read_column(o, o->last_dones, row_dim(o)), expect_count(&ld, E, "one per environment");
 	if (o->mask)
 		m = read_column(o, o->mask, row_dim(o)), expect_count(&m, r.n, "as many as rewards");
 	if (o->params.vtrace) {
