@@ -131,22 +131,28 @@ void rope_walk_init(rope_walk *w, const double *inv_freq, size_t n_pairs,
 /* Make w->cos_t, w->sin_t the tables of position pos. */
 void rope_walk_to(rope_walk *w, double pos);
 
-/* Build the kernel tables of one position (each rot_dim long) from
- * the double tables cos_d/sin_d (n_pairs = rot_dim/2 values, scale already
- * folded in).  The kernel computes out[j] = x[j]*cos_k[j] + x[partner(j)]*
- * sin_k[j], so sin_k carries the sign: -sin for the first member of a pair,
- * +sin for the second.  inverse builds the inverse map, the transposed
- * rotation divided by scale: cos/scale^2 and the opposite signs. */
+/* Build the kernel tables of one position (each rot_dim long) from the
+ * double tables cos_d/sin_d (n_pairs = rot_dim/2 values, scale already
+ * folded in).  The kernel computes out[j] = x[j]*cos_k[j] +
+ * x[partner(j)]*sin_k[j], so sin_k carries the sign: -sin for the first
+ * member of a pair, +sin for the second.  inverse builds the inverse map,
+ * the transposed rotation divided by scale: cos/scale^2 and the opposite
+ * signs. */
 void rope_kernel_tables(const double *cos_d, const double *sin_d,
 	size_t rot_dim, enum rope_style style, double scale, int inverse,
 	double *cos_k, double *sin_k);
+/* The same, rounded once to float32, for rope_rotate_f32. */
+void rope_kernel_tables_f32(const double *cos_d, const double *sin_d,
+	size_t rot_dim, enum rope_style style, double scale, int inverse,
+	float *cos_k, float *sin_k);
 
-/* Rotate n_rows float32 rows of length dim in place with the kernel tables
- * of one position (shared by all n_rows, e.g. the heads of a token); dims
- * rot_dim .. dim-1 are untouched. rot_dim is even, <= dim. */
+/* Rotate n_rows rows of length dim in place with the kernel tables of one
+ * position (shared by all n_rows, e.g. the heads of a token); dims
+ * rot_dim .. dim-1 are untouched.  rot_dim is even, <= dim.  The float32
+ * kernel computes in float32 (as Hugging Face does on float32 tensors) and
+ * is vectorised; the float64 one computes in double. */
 void rope_rotate_f32(float *rows, size_t n_rows, size_t dim, size_t rot_dim,
-	enum rope_style style, const double *cos_k, const double *sin_k);
-/* The same for float64 rows. */
+	enum rope_style style, const float *cos_k, const float *sin_k);
 void rope_rotate_f64(double *rows, size_t n_rows, size_t dim, size_t rot_dim,
 	enum rope_style style, const double *cos_k, const double *sin_k);
 

@@ -13,12 +13,13 @@ static void rotate_one(const rope_config *c, enum rope_style style, int inverse,
 	double pos, float *x, size_t dim)
 {
 	size_t n_pairs = c->rot_dim / 2;
-	double inv_freq[256], cos_d[256], sin_d[256], cos_k[512], sin_k[512];
+	double inv_freq[256], cos_d[256], sin_d[256];
+	float cos_k[512], sin_k[512];
 	double scale;
 	ck_assert_uint_le(c->rot_dim, 512);
 	rope_inv_freq(c, inv_freq, &scale);
 	rope_angles(inv_freq, n_pairs, pos, scale, cos_d, sin_d);
-	rope_kernel_tables(cos_d, sin_d, c->rot_dim, style, scale, inverse, cos_k, sin_k);
+	rope_kernel_tables_f32(cos_d, sin_d, c->rot_dim, style, scale, inverse, cos_k, sin_k);
 	rope_rotate_f32(x, 1, dim, c->rot_dim, style, cos_k, sin_k);
 }
 
@@ -399,12 +400,13 @@ START_TEST(many_rows_share_tables)
 	rope_config c;
 	enum { D = 24, N = 5 };
 	float rows[N * D], one[D];
-	double inv_freq[12], cos_d[12], sin_d[12], cos_k[24], sin_k[24], scale;
+	double inv_freq[12], cos_d[12], sin_d[12], scale;
+	float cos_k[24], sin_k[24];
 	config_for(&c, 20, ROPE_SCALE_LINEAR);
 	fill(rows, N * D, 9);
 	rope_inv_freq(&c, inv_freq, &scale);
 	rope_angles(inv_freq, 10, 42, scale, cos_d, sin_d);
-	rope_kernel_tables(cos_d, sin_d, 20, ROPE_NEOX, scale, 0, cos_k, sin_k);
+	rope_kernel_tables_f32(cos_d, sin_d, 20, ROPE_NEOX, scale, 0, cos_k, sin_k);
 	float copy[N * D];
 	memcpy(copy, rows, sizeof rows);
 	rope_rotate_f32(rows, N, D, 20, ROPE_NEOX, cos_k, sin_k);
@@ -413,6 +415,129 @@ START_TEST(many_rows_share_tables)
 		rotate_one(&c, ROPE_NEOX, 0, 42, one, D);
 		ck_assert(memcmp(one, rows + r * D, sizeof one) == 0);
 	}
+}
+END_TEST
+
+
+/* The float32 kernel against the float64 one (the precise path), for odd
+ * sizes that exercise the vector loops and their scalar remainders: every
+ * output within a few float32 ulps of its pair's norm. */
+START_TEST(f32_kernel_matches_f64)
+{
+	static const size_t rot_dims[] = { 2, 6, 8, 10, 18, 34, 64 };
+	for (size_t t = 0; t < sizeof rot_dims / sizeof *rot_dims; t++) {
+		size_t R = rot_dims[t], D = R + 3, half = R / 2;
+		if (R < 4 && (_i == ROPE_SCALE_NTK || _i == ROPE_SCALE_DYNAMIC))
+			continue; /* R/(R-2) needs R >= 4 */
+		rope_config c;
+		config_for(&c, R, (enum rope_scaling)_i);
+		double inv_freq[32], cos_d[32], sin_d[32], cos_k[64], sin_k[64], scale;
+		float cos_f[64], sin_f[64], xf[67];
+		double xd[67];
+		rope_inv_freq(&c, inv_freq, &scale);
+		for (int style = 0; style < 2; style++) {
+			for (int inverse = 0; inverse < 2; inverse++) {
+				fill(xf, D, R * 10 + (size_t)style);
+				for (size_t j = 0; j < D; j++)
+					xd[j] = xf[j];
+				rope_angles(inv_freq, half, 4321.0, scale, cos_d, sin_d);
+				rope_kernel_tables(cos_d, sin_d, R, (enum rope_style)style, scale, inverse, cos_k, sin_k);
+				rope_kernel_tables_f32(cos_d, sin_d, R, (enum rope_style)style, scale, inverse, cos_f, sin_f);
+				rope_rotate_f32(xf, 1, D, R, (enum rope_style)style, cos_f, sin_f);
+				rope_rotate_f64(xd, 1, D, R, (enum rope_style)style, cos_k, sin_k);
+				for (size_t i = 0; i < half; i++) {
+					size_t p = style == ROPE_NEOX ? i : 2 * i;
+					size_t q = style == ROPE_NEOX ? i + half : 2 * i + 1;
+					double norm = hypot(xd[p], xd[q]);
+					ck_assert_close(xf[p], xd[p], 0, 3e-7 * norm);
+					ck_assert_close(xf[q], xd[q], 0, 3e-7 * norm);
+				}
+				for (size_t j = R; j < D; j++)
+					ck_assert_double_eq(xf[j], xd[j]);
+			}
+		}
+	}
+}
+END_TEST
+
+/* The float64 kernel against the closed form of the rotation. */
+START_TEST(f64_kernel_closed_form)
+{
+	rope_config c;
+	config_for(&c, 8, ROPE_SCALE_YARN);
+	double inv_freq[4], cos_d[4], sin_d[4], cos_k[8], sin_k[8], scale;
+	double x[8] = { 1, -2, 3, 0.5, -1, 4, 2, 2 }, y[8];
+	rope_inv_freq(&c, inv_freq, &scale);
+	double pos = 77.5;
+	rope_angles(inv_freq, 4, pos, scale, cos_d, sin_d);
+	for (int style = 0; style < 2; style++) {
+		memcpy(y, x, sizeof x);
+		rope_kernel_tables(cos_d, sin_d, 8, (enum rope_style)style, scale, 0, cos_k, sin_k);
+		rope_rotate_f64(y, 1, 8, 8, (enum rope_style)style, cos_k, sin_k);
+		for (size_t i = 0; i < 4; i++) {
+			size_t p = style == ROPE_NEOX ? i : 2 * i;
+			size_t q = style == ROPE_NEOX ? i + 4 : 2 * i + 1;
+			double a = pos * inv_freq[i];
+			ck_assert_close(y[p], scale * (x[p] * cos(a) - x[q] * sin(a)), 1e-14, 1e-14);
+			ck_assert_close(y[q], scale * (x[q] * cos(a) + x[p] * sin(a)), 1e-14, 1e-14);
+		}
+	}
+}
+END_TEST
+
+/* The walk gives the tables of rope_angles whatever the order of the
+ * positions: steps of one, repeats, jumps, restarts, fractions. */
+START_TEST(walk_matches_direct)
+{
+	static const double positions[] = {
+		0, 1, 2, 3, 3, 4, 100, 101, 102, 0, 1, 2.5, 3.5, -7, -6, 1e6, 1e6 + 1
+	};
+	rope_config c;
+	double inv_freq[16], buf[64], cos_d[16], sin_d[16], scale;
+	config_for(&c, 32, ROPE_SCALE_LLAMA3);
+	rope_inv_freq(&c, inv_freq, &scale);
+	rope_walk w;
+	rope_walk_init(&w, inv_freq, 16, scale, 0, buf);
+	for (size_t k = 0; k < sizeof positions / sizeof *positions; k++) {
+		rope_walk_to(&w, positions[k]);
+		rope_angles(inv_freq, 16, positions[k], scale, cos_d, sin_d);
+		for (size_t i = 0; i < 16; i++) {
+			ck_assert_close(w.cos_t[i], cos_d[i], 0, 1e-11);
+			ck_assert_close(w.sin_t[i], sin_d[i], 0, 1e-11);
+		}
+	}
+	/* a long run of steps stays anchored */
+	for (int k = 0; k < 1000; k++)
+		rope_walk_to(&w, 2e6 + k);
+	rope_angles(inv_freq, 16, 2e6 + 999, scale, cos_d, sin_d);
+	for (size_t i = 0; i < 16; i++)
+		ck_assert_close(w.cos_t[i], cos_d[i], 0, 1e-10);
+}
+END_TEST
+
+/* --precision hf: float32 angles.  At position 100000 the float32 product
+ * loses up to about 4e-3 rad (TOOLS.md); small positions agree closely. */
+START_TEST(hf_precision_angles)
+{
+	double inv_freq[32], cos_h[32], sin_h[32], cos_d[32], sin_d[32];
+	for (size_t i = 0; i < 32; i++)
+		inv_freq[i] = rope_theta(10000, 64, i);
+	rope_angles_hf(inv_freq, 32, 3, 1, cos_h, sin_h);
+	rope_angles(inv_freq, 32, 3, 1, cos_d, sin_d);
+	for (size_t i = 0; i < 32; i++)
+		ck_assert_close(cos_h[i], cos_d[i], 0, 1e-6);
+	rope_angles_hf(inv_freq, 32, 100000, 1, cos_h, sin_h);
+	rope_angles(inv_freq, 32, 100000, 1, cos_d, sin_d);
+	double worst = 0;
+	for (size_t i = 0; i < 32; i++) {
+		/* the angle difference, from the two unit vectors */
+		double d = fabs(atan2(sin_h[i] * cos_d[i] - cos_h[i] * sin_d[i],
+			cos_h[i] * cos_d[i] + sin_h[i] * sin_d[i]));
+		worst = fmax(worst, d);
+		/* pair 0: angle 100000 rad, float32 ulp 2^-7: error at most 2^-8 */
+		ck_assert(d <= 0.0040);
+	}
+	ck_assert(worst > 1e-4); /* the rounding is really there */
 }
 END_TEST
 
@@ -429,6 +554,9 @@ static Suite *rope_suite(void)
 	tcase_add_test(tc, hf_golden_llama3);
 	tcase_add_test(tc, config_check_rejects);
 	tcase_add_test(tc, angles_advance_matches_direct);
+	tcase_add_test(tc, walk_matches_direct);
+	tcase_add_test(tc, hf_precision_angles);
+	tcase_add_test(tc, f64_kernel_closed_form);
 	suite_add_tcase(s, tc);
 	TCase *props = tcase_create("properties");
 	int n_scalings = ROPE_SCALE_LLAMA3 + 1;
@@ -436,6 +564,7 @@ static Suite *rope_suite(void)
 	tcase_add_loop_test(props, relative_position_identity, 0, n_scalings);
 	tcase_add_loop_test(props, inverse_undoes, 0, n_scalings);
 	tcase_add_loop_test(props, interleaved_equals_neox_permuted, 0, n_scalings);
+	tcase_add_loop_test(props, f32_kernel_matches_f64, 0, n_scalings);
 	tcase_add_test(props, tail_untouched);
 	tcase_add_test(props, position_zero_is_identity_and_pair_formula);
 	tcase_add_test(props, many_rows_share_tables);
