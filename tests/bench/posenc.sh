@@ -12,16 +12,25 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 now() { date +%s.%N; }
+# elapsed CMD...: seconds CMD takes with its output thrown away
+elapsed() {
+	t0=$(now)
+	"$@" > /dev/null
+	awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }'
+}
+# catcat FILE: seconds of cat FILE | cat, the floor of any filter
+catcat() {
+	t0=$(now)
+	cat "$1" | cat > /dev/null
+	awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }'
+}
 # rate BYTES SECONDS -> MB/s
 rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 T=32768 D=1024
-t0=$(now)
-"$bindir/posenc" sinusoidal --len $T --dim $D > /dev/null
-t1=$(now)
+ours=$(elapsed "$bindir/posenc" sinusoidal --len $T --dim $D)
 "$bindir/posenc" sinusoidal --len $T --dim $D > "$tmp/pe.f32"
-ours=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 bytes=$(wc -c < "$tmp/pe.f32")
 
 peer=$("$PY" - "$tmp/pe.f32" $T $D <<'EOF'
@@ -43,18 +52,12 @@ EOF
 )
 npy_s=${peer% *} npy_err=${peer#* }
 
-t0=$(now)
-cat "$tmp/pe.f32" | cat > /dev/null
-t1=$(now)
-cat_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+cat_s=$(catcat "$tmp/pe.f32")
 echo "posenc sinusoidal ${T}x$D: $(rate "$bytes" "$ours") MB/s; numpy $(rate "$bytes" "$npy_s") MB/s (posenc/numpy $(ratio "$npy_s" "$ours")x, max |diff| $npy_err); cat|cat $(rate "$bytes" "$cat_s") MB/s"
 
 Q=4096 K=4096
-t0=$(now)
-"$bindir/posenc" t5-bucket --qlen $Q --klen $K > /dev/null
-t1=$(now)
+ours=$(elapsed "$bindir/posenc" t5-bucket --qlen $Q --klen $K)
 "$bindir/posenc" t5-bucket --qlen $Q --klen $K > "$tmp/t5.f32"
-ours=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 bytes=$(wc -c < "$tmp/t5.f32")
 
 peer=$("$PY" - "$tmp/t5.f32" $Q $K <<'EOF'
@@ -88,8 +91,5 @@ EOF
 )
 torch_s=${peer% *} torch_diff=${peer#* }
 
-t0=$(now)
-cat "$tmp/t5.f32" | cat > /dev/null
-t1=$(now)
-cat_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+cat_s=$(catcat "$tmp/t5.f32")
 echo "posenc t5-bucket ${Q}x$K: $(rate "$bytes" "$ours") MB/s; torch $(rate "$bytes" "$torch_s") MB/s (posenc/torch $(ratio "$torch_s" "$ours")x, $torch_diff buckets differ); cat|cat $(rate "$bytes" "$cat_s") MB/s"
