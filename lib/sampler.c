@@ -409,9 +409,9 @@ static int step_reverse_diffusion(samp_work *w, double *x, double sigma, double 
 }
 
 /* score_sde LangevinCorrector: step = 2 (snr |z| / |score|)^2 (alpha = 1 for
- * VE), x += step score + sqrt(2 step) z.  The norms are taken per row, not
- * averaged over the batch as score_sde does, so that a row's path does not
- * depend on the other rows. */
+ * VE), x += step score + sqrt(2 step) z, where |z| and |score| are the
+ * row norms averaged over the batch, as score_sde does: one row's norms
+ * are too noisy in few dimensions, so the step depends on all the rows. */
 static int step_langevin_corrector(samp_work *w, double *x, double sigma)
 {
 	samp_run *r = w->r;
@@ -420,19 +420,20 @@ static int step_langevin_corrector(samp_work *w, double *x, double sigma)
 	if (rc)
 		return rc;
 	draw_noise(w);
+	double grad_norm = 0.0, noise_norm = 0.0;
 	for (size_t j = 0; j < r->n; j++) {
-		double *xj = x + j * dim;
-		const double *gj = w->d + j * dim, *zj = w->z + j * dim;
 		double g2 = 0.0, z2 = 0.0;
 		for (size_t d = 0; d < dim; d++) {
-			g2 += gj[d] * gj[d];
-			z2 += zj[d] * zj[d];
+			g2 += w->d[j * dim + d] * w->d[j * dim + d];
+			z2 += w->z[j * dim + d] * w->z[j * dim + d];
 		}
-		double step = g2 > 0.0 ? 2.0 * r->opt.snr * r->opt.snr * z2 / g2 : 0.0;
-		double noise = sqrt(2.0 * step);
-		for (size_t d = 0; d < dim; d++)
-			xj[d] += step * gj[d] + noise * zj[d];
+		grad_norm += sqrt(g2);
+		noise_norm += sqrt(z2);
 	}
+	double ratio = grad_norm > 0.0 ? r->opt.snr * noise_norm / grad_norm : 0.0;
+	double step = 2.0 * ratio * ratio, noise = sqrt(2.0 * step);
+	for (size_t k = 0; k < w->len; k++)
+		x[k] += step * w->d[k] + noise * w->z[k];
 	return SAMP_OK;
 }
 
