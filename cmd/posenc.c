@@ -50,7 +50,7 @@ static const char help_text[] =
 	"                        its value (D/2+1)/2 at r = 0 (off: 1 at r = 0)\n"
 	"Common:\n"
 	"  -O, --output-format F f32, f64, npy, text, json (f32); -inf is written\n"
-	"                        as IEEE -inf, 'inf' in text, null in json\n"
+	"                        as IEEE -inf, '-inf' in text, null in json\n"
 	"  -f, --force           write binary output to a terminal\n"
 	"      --help            print this help and exit\n"
 	"      --version         print the version and exit\n"
