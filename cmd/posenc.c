@@ -21,7 +21,7 @@ static const char help_text[] =
 	"Subcommands:\n"
 	"  sinusoidal   rows p = 0..T-1 of D values sin/cos(p*omega_i) (Vaswani et al.)\n"
 	"  t5-bucket    T rows of K buckets of key j - query i (T5, Hugging Face)\n"
-	"  alibi        H*T rows of T biases -m_h*|i - j|, an [H, T, T] array (Press et al.)\n"
+	"  alibi        [H, T, T] biases -m_h*|i - j| as H*T rows of T (Press et al.)\n"
 	"  rope-decay   N+1 rows, one value each: RoFormer's decay bound at r = 0..N\n"
 	"\n"
 	"sinusoidal:\n"
