@@ -21,7 +21,7 @@ static const char help_text[] =
 	"Subcommands:\n"
 	"  sinusoidal   rows p = 0..T-1 of D values sin/cos(p*omega_i) (Vaswani et al.)\n"
 	"  t5-bucket    T rows of K buckets of key j - query i (T5, Hugging Face)\n"
-	"  alibi        [H, T, T] biases -m_h*|i - j| as H*T rows of T (Press et al.)\n"
+	"  alibi        [H, T, T] biases -m_h*|i - j|: H*T rows of T (Press et al.)\n"
 	"  rope-decay   N+1 rows, one value each: RoFormer's decay bound at r = 0..N\n"
 	"\n"
 	"sinusoidal:\n"
@@ -251,9 +251,11 @@ typedef struct emitter {
 	size_t block_rows, n_rows;
 } emitter;
 
-static void emit_open(emitter *e, enum io_format fmt, size_t dim, uint64_t total_rows)
+/* shape: the array's axes, the last being the row (ndim 2 or 3). */
+static void emit_open(emitter *e, enum io_format fmt, const uint64_t *shape, size_t ndim)
 {
-	if (io_writer_open(&e->w, stdout, "standard output", fmt, dim, (int64_t)total_rows) != 0)
+	size_t dim = (size_t)shape[ndim - 1];
+	if (io_writer_open_shape(&e->w, stdout, "standard output", fmt, shape, ndim) != 0)
 		cli_die("%s", e->w.err);
 	/* about 64 KiB of doubles per write, at least one row */
 	e->block_rows = dim >= 8192 ? 1 : 8192 / dim;
@@ -302,7 +304,7 @@ static void run_sinusoidal(const options *o)
 	double *scratch = alloc_doubles(o->dim);
 	posenc_sinusoidal_freqs(omega, o->dim, o->base, o->spacing);
 	emitter e;
-	emit_open(&e, o->fmt, o->dim, o->len);
+	emit_open(&e, o->fmt, (uint64_t[]){o->len, o->dim}, 2);
 	for (size_t p = 0; p < o->len; p++)
 		posenc_sinusoidal_row(omega, o->dim, (double)p, o->layout, emit_row(&e), scratch);
 	emit_close(&e);
@@ -313,7 +315,7 @@ static void run_sinusoidal(const options *o)
 static void run_t5_bucket(const options *o)
 {
 	emitter e;
-	emit_open(&e, o->fmt, o->klen, o->qlen);
+	emit_open(&e, o->fmt, (uint64_t[]){o->qlen, o->klen}, 2);
 	for (size_t i = 0; i < o->qlen; i++) {
 		double *row = emit_row(&e);
 		for (size_t j = 0; j < o->klen; j++) {
@@ -328,7 +330,7 @@ static void run_t5_bucket(const options *o)
 static void run_alibi(const options *o)
 {
 	emitter e;
-	emit_open(&e, o->fmt, o->len, (uint64_t)o->heads * o->len);
+	emit_open(&e, o->fmt, (uint64_t[]){o->heads, o->len, o->len}, 3);
 	for (size_t h = 0; h < o->heads; h++) {
 		double slope = posenc_alibi_slope(o->heads, h);
 		for (size_t i = 0; i < o->len; i++)
@@ -345,7 +347,7 @@ static void run_rope_decay(const options *o)
 	for (size_t k = 0; k < n_pairs; k++)
 		theta[k] = rope_theta(o->base, o->dim, k);
 	emitter e;
-	emit_open(&e, o->fmt, 1, (uint64_t)o->max_dist + 1);
+	emit_open(&e, o->fmt, (uint64_t[]){(uint64_t)o->max_dist + 1, 1}, 2);
 	for (size_t r = 0; r <= o->max_dist; r++)
 		*emit_row(&e) = posenc_rope_decay(theta, n_pairs, (double)r, !o->raw, scratch);
 	emit_close(&e);

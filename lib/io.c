@@ -718,11 +718,21 @@ int io_format_number(char *buf, size_t n, double v, int f64)
  * to NPY_ALIGN, newline; version 1.0 (a 2-byte length suffices). */
 static size_t npy_header(const io_writer *w, uint64_t rows, char *out, size_t cap)
 {
-	char dict[256];
+	char dict[512];
+	char shape[256];
+	int sl = 0;
+	if (w->npy_n_lead == 0) {
+		sl = snprintf(shape, sizeof shape, "(%" PRIu64 ", %zu)", rows, w->dim);
+	} else {
+		sl += snprintf(shape, sizeof shape, "(");
+		for (size_t i = 0; i < w->npy_n_lead; i++)
+			sl += snprintf(shape + sl, sizeof shape - (size_t)sl, "%" PRIu64 ", ", w->npy_lead[i]);
+		sl += snprintf(shape + sl, sizeof shape - (size_t)sl, "%zu)", w->dim);
+	}
 	char first[32];
-	int fl = snprintf(first, sizeof first, "%" PRIu64, rows);
-	int dl = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%" PRIu64 ", %zu), }",
-			  w->npy_f64 ? "<f8" : "<f4", rows, w->dim);
+	int fl = snprintf(first, sizeof first, "%" PRIu64, w->npy_n_lead ? w->npy_lead[0] : rows);
+	int dl = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+			  w->npy_f64 ? "<f8" : "<f4", shape);
 	size_t body = (size_t)dl + (size_t)(NPY_GROWTH_DIGITS - fl);
 	size_t total = 10 + body + 1;
 	size_t pad = (NPY_ALIGN - total % NPY_ALIGN) % NPY_ALIGN;
@@ -795,8 +805,40 @@ int io_writer_open(io_writer *w, FILE *fp, const char *name, enum io_format fmt,
 		if (!w->npy_seekable)
 			return 0; /* rows held in memory until close */
 	}
-	char header[512];
+	char header[1024];
 	w->npy_header_len = npy_header(w, n_rows < 0 ? 0 : (uint64_t)n_rows, header, sizeof header);
+	return write_bytes(w, header, w->npy_header_len);
+}
+
+int io_writer_open_shape(io_writer *w, FILE *fp, const char *name, enum io_format fmt, const uint64_t *shape,
+			 size_t ndim)
+{
+	uint64_t rows = 1;
+	memset(w, 0, sizeof *w);
+	if (ndim < 2 || ndim > 8) {
+		WERR(w, "an array of %zu axes cannot be written", ndim);
+		return -1;
+	}
+	for (size_t i = 0; i + 1 < ndim; i++)
+		if (checked_mul(rows, shape[i], &rows) != 0 || rows > INT64_MAX) {
+			WERR(w, "the shape overflows");
+			return -1;
+		}
+	if (fmt != IO_NPY || ndim == 2)
+		return io_writer_open(w, fp, name, fmt, (size_t)shape[ndim - 1], (int64_t)rows);
+	if (shape[ndim - 1] == 0 || shape[ndim - 1] > IO_MAX_DIM) {
+		WERR(w, "row length %" PRIu64 " is out of range [1, %zu]", shape[ndim - 1], (size_t)IO_MAX_DIM);
+		return -1;
+	}
+	w->fp = fp;
+	w->name = name ? name : "standard output";
+	w->fmt = fmt;
+	w->dim = (size_t)shape[ndim - 1];
+	w->npy_rows = (int64_t)rows;
+	w->npy_n_lead = ndim - 1;
+	memcpy(w->npy_lead, shape, (ndim - 1) * sizeof *shape);
+	char header[1024];
+	w->npy_header_len = npy_header(w, rows, header, sizeof header);
 	return write_bytes(w, header, w->npy_header_len);
 }
 
@@ -914,7 +956,7 @@ int io_writer_close(io_writer *w)
 {
 	int rc = 0;
 	if (w->fmt == IO_NPY) {
-		char header[512];
+		char header[1024];
 		if (w->npy_rows >= 0) {
 			if (w->rows != (uint64_t)w->npy_rows) {
 				WERR(w, "wrote %" PRIu64 " rows, the .npy header promised %" PRId64, w->rows, w->npy_rows);

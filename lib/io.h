@@ -86,6 +86,8 @@ typedef struct io_writer {
 	int text_f64;           /* text/json: print "%.17g" (float64) not "%.9g" */
 	int npy_f64;            /* npy: write '<f8' instead of '<f4' */
 	int64_t npy_rows;       /* rows promised in the header; -1 = unknown */
+	uint64_t npy_lead[7];   /* .npy: the axes before the row, if not just one */
+	size_t npy_n_lead;      /* 0: the shape is (rows, dim) */
 	long npy_header_pos;    /* where the header starts, if seekable */
 	size_t npy_header_len;
 	int npy_seekable;
@@ -102,6 +104,11 @@ typedef struct io_writer {
  * .npy header is padded to a multiple of 64 bytes with room for the row
  * count to grow, as NumPy does. Returns 0 or -1. */
 int io_writer_open(io_writer *w, FILE *fp, const char *name, enum io_format fmt, size_t dim, int64_t n_rows);
+/* The same for an N-dimensional .npy shape (ndim 2 to 8): the last axis is
+ * the row, the product of the others the number of rows.  Other formats
+ * write the rows as they would for io_writer_open. */
+int io_writer_open_shape(io_writer *w, FILE *fp, const char *name, enum io_format fmt, const uint64_t *shape,
+			 size_t ndim);
 int io_write_rows(io_writer *w, const double *rows, size_t n_rows);
 int io_write_rows_f32(io_writer *w, const float *rows, size_t n_rows);
 /* Finish: write/patch the .npy header, flush.  Does not fclose fp. */

@@ -78,6 +78,38 @@ START_TEST(test_npy_header_like_numpy)
 }
 END_TEST
 
+START_TEST(test_npy_nd_shape)
+{
+	/* numpy.save of np.zeros((2, 3, 4), np.float32): a 128-byte header */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	io_writer w;
+	uint64_t shape[3] = {2, 3, 4};
+	ck_assert_int_eq(io_writer_open_shape(&w, out, "mem", IO_NPY, shape, 3), 0);
+	double z[24] = {0};
+	ck_assert_int_eq(io_write_rows(&w, z, 6), 0);
+	ck_assert_int_eq(io_writer_close(&w), 0);
+	fclose(out);
+	const char *dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4), }";
+	ck_assert_uint_eq(len, 128 + 96);
+	ck_assert_int_eq(memcmp(buf + 10, dict, strlen(dict)), 0);
+	ck_assert_int_eq(buf[127], '\n');
+	/* and it reads back as 6 rows of 4 */
+	char *keep = malloc(len);
+	memcpy(keep, buf, len);
+	FILE *in = fmemopen(keep, len, "rb");
+	io_reader r;
+	ck_assert_int_eq(io_reader_open(&r, in, "mem", IO_AUTO, 0), 0);
+	ck_assert_int_eq(r.npy_rows, 6);
+	ck_assert_uint_eq(r.dim, 4);
+	io_reader_close(&r);
+	fclose(in);
+	free(keep);
+	free(buf);
+}
+END_TEST
+
 static int parse(const char *bytes, size_t n, io_reader *r, size_t dim)
 {
 	memset(r, 0, sizeof *r);
@@ -307,6 +339,7 @@ static Suite *io_suite(void)
 	tcase_add_test(tc, test_round_trips);
 	tcase_add_test(tc, test_npy_header_like_numpy);
 	tcase_add_test(tc, test_npy_versions_and_shapes);
+	tcase_add_test(tc, test_npy_nd_shape);
 	tcase_add_test(tc, test_npy_rejects);
 	tcase_add_test(tc, test_truncated_names_offset);
 	tcase_add_test(tc, test_nonfinite_named);
