@@ -10,8 +10,10 @@ for the neox layout and RoFormer's pairs (2i, 2i+1) for the interleaved one.
 
 usage:
   rope_peer.py inv-freq R BASE SCALING [key=value ...]   print inv_freq, af
-  rope_peer.py rotate IN OUT DIM HEADS STYLE R BASE SCALING OFFSET SEQ_LEN
-                      [POSFILE|-] [key=value ...]   float64 reference
+  rope_peer.py check IN GOT DIM HEADS STYLE R BASE SCALING OFFSET SEQ_LEN
+                     POSFILE|- [key=value ...]
+      rotate IN in float64 and print the largest row-wise relative error
+      |got - want| / |want| of rope-encode's output GOT
   rope_peer.py bench IN OUT DIM HEADS     float32, as HF computes, timed
 """
 import math
@@ -127,24 +129,29 @@ def main():
         inv, af = hf_inv_freq(R, base, scaling, parse_kv(sys.argv[5:]))
         print(" ".join("%.17g" % v for v in inv.tolist()))
         print("%.17g" % af)
-    elif cmd == "rotate":
-        (inp, out, dim, heads, style, R, base, scaling, offset, seq_len,
+    elif cmd == "check":
+        (inp, got_path, dim, heads, style, R, base, scaling, offset, seq_len,
          posfile) = sys.argv[2:13]
         dim, heads, R, base = int(dim), int(heads), int(R), float(base)
         p = parse_kv(sys.argv[13:])
         x = torch.from_numpy(np.fromfile(inp, dtype="<f4").astype(np.float64))
         x = x.reshape(-1, heads, dim)
-        T = x.shape[0]
         if posfile != "-":
             pos = torch.from_numpy(np.loadtxt(posfile, ndmin=1).astype(np.float64))
         else:
-            k = torch.arange(T, dtype=torch.float64)
+            k = torch.arange(x.shape[0], dtype=torch.float64)
             if int(seq_len) > 0:
                 k = torch.remainder(k, int(seq_len))
             pos = float(offset) + k
         inv, af = hf_inv_freq(R, base, scaling, p)
-        y = apply(x, pos, inv, af, style, R)
-        y.numpy().astype("<f4").tofile(out)
+        want = apply(x, pos, inv, af, style, R).reshape(-1, dim).numpy()
+        got = np.fromfile(got_path, dtype="<f4").astype(np.float64)
+        if got.size != want.size:
+            print("inf")
+            return
+        got = got.reshape(-1, dim)
+        err = np.linalg.norm(got - want, axis=1) / np.maximum(np.linalg.norm(want, axis=1), 1e-300)
+        print("%.3g" % err.max())
     elif cmd == "bench":
         inp, out, dim, heads = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
         torch.set_num_threads(1)
