@@ -1,12 +1,15 @@
 /* gae: advantages and returns for actor-critic methods, from JSON Lines
  * records or from the binary [T, E] arrays of CleanRL / Stable-Baselines3.
  * The math is lib/gae.c; this file reads, groups and writes. */
+#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "gae.h"
@@ -489,23 +492,88 @@ static void run_jsonl(const options *o)
 
 /* ---- binary [T, E] ---------------------------------------------------- */
 
+/* An input array in memory: float32, or float64 when f64. */
 typedef struct column {
 	const char *path;
-	double *v;
+	void *v;
 	size_t n;
+	int f64;
 } column;
 
-static column read_column(const options *o, const char *path, size_t dim)
+/* Large arrays ask for transparent huge pages: a rollout of 4M x 8 steps
+ * touches 640 MB, and faulting it in 4 KiB pages costs more than the
+ * arithmetic. */
+static void *big_alloc(size_t count, size_t size)
 {
-	column c = { .path = path };
+	enum { HUGE = 2 << 20 };
+	if (count > SIZE_MAX / size)
+		cli_die("input too large");
+	size_t bytes = count ? count * size : 1;
+	void *p = NULL;
+	if (bytes < 4 * (size_t)HUGE)
+		p = malloc(bytes);
+	else if (posix_memalign(&p, HUGE, bytes) != 0)
+		p = NULL;
+	if (!p)
+		cli_die("out of memory");
+	if (bytes >= 4 * (size_t)HUGE)
+		(void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
+	return p;
+}
+
+/* Values the reader will deliver, from the .npy header or the size of a
+ * regular file; 0 when unknown (a pipe, text). */
+static size_t expected_values(const io_reader *r)
+{
+	if (r->fmt == IO_NPY)
+		return r->npy_rows > 0 ? (size_t)r->npy_rows * r->dim : 0;
+	struct stat st;
+	if (r->fmt == IO_TEXT || fstat(fileno(r->fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+		return 0;
+	return (size_t)st.st_size / r->elem_size;
+}
+
+static long read_rows_typed(io_reader *r, void *buf, size_t at, size_t rows, int f64)
+{
+	if (f64)
+		return io_read_rows(r, (double *)buf + at, rows);
+	return io_read_rows_f32(r, (float *)buf + at, rows);
+}
+
+/* Read a whole array.  A regular file is read into one allocation of its
+ * size (plus a row, to see the end); a stream grows by doubling. */
+static column read_column(const options *o, const char *path, size_t dim, int f64)
+{
+	column c = { .path = path, .f64 = f64 };
 	FILE *fp = cli_fopen_in(path);
 	io_reader r;
-	if (io_reader_open(&r, fp, path, o->in_fmt, dim) != 0)
+	if (io_reader_open(&r, fp, strcmp(path, "-") ? path : "stdin", o->in_fmt, dim) != 0)
 		cli_die("%s", r.err);
-	size_t rows;
-	if (io_read_all(&r, &c.v, &rows) != 0)
-		cli_die("%s", r.err);
-	c.n = rows * r.dim;
+	size_t elem = f64 ? sizeof(double) : sizeof(float);
+	size_t expected = expected_values(&r);
+	size_t cap = expected ? expected + r.dim : 0;
+	if (r.dim == 0) { /* an empty text input */
+		c.v = big_alloc(1, elem);
+		goto done;
+	}
+	if (cap < r.dim * 1024)
+		cap = r.dim * 1024;
+	c.v = expected ? big_alloc(cap, elem) : grow(NULL, cap, elem);
+	for (;;) {
+		if (cap - c.n < r.dim) {
+			if (cap > SIZE_MAX / 2)
+				cli_die("%s: input too large", path);
+			cap *= 2;
+			c.v = grow(c.v, cap, elem);
+		}
+		long got = read_rows_typed(&r, c.v, c.n, (cap - c.n) / r.dim, f64);
+		if (got < 0)
+			cli_die("%s", r.err);
+		if (got == 0)
+			break;
+		c.n += (size_t)got * r.dim;
+	}
+done:
 	io_reader_close(&r);
 	if (fp != stdin)
 		fclose(fp);
@@ -518,11 +586,14 @@ static void expect_count(const column *c, size_t n, const char *what)
 		cli_die("%s: %zu values, expected %zu (%s)", c->path, c->n, n, what);
 }
 
-static void write_column(const options *o, FILE *fp, const char *name, const double *v, size_t rows, size_t dim)
+static void write_column(const options *o, FILE *fp, const char *name, const void *v, int f64,
+	size_t rows, size_t dim)
 {
 	io_writer w;
-	if (io_writer_open(&w, fp, name, o->out_fmt, dim, (int64_t)rows) != 0
-	    || io_write_rows(&w, v, rows) != 0 || io_writer_close(&w) != 0)
+	if (io_writer_open(&w, fp, name, o->out_fmt, dim, (int64_t)rows) != 0)
+		cli_die("%s", w.err);
+	int rc = f64 ? io_write_rows(&w, v, rows) : io_write_rows_f32(&w, v, rows);
+	if (rc != 0 || io_writer_close(&w) != 0)
 		cli_die("%s", w.err);
 }
 
@@ -543,87 +614,102 @@ static void check_flags(const gae_batch *b, const options *o)
 	const char *which;
 	if (gae_batch_check(b, &bad, &which) == 0)
 		return;
-	int last = strcmp(which, "last-dones") == 0;
-	const char *path = last ? o->last_dones : strcmp(which, "mask") == 0 ? o->mask : o->dones;
-	double x = last ? b->last_done[bad] : strcmp(which, "mask") == 0 ? b->kept[bad] : b->episode_start[bad];
+	int last = strcmp(which, "last-dones") == 0, mask = strcmp(which, "mask") == 0;
+	const char *path = last ? o->last_dones : mask ? o->mask : o->dones;
+	const void *array = last ? b->last_done : mask ? b->kept : b->episode_start;
 	size_t dim = last ? b->E : o->batch_major ? b->T : b->E;
-	cli_die("%s: row %zu, column %zu: %g is not 0 or 1", path, bad / dim, bad % dim, x);
+	cli_die("%s: row %zu, column %zu: %g is not 0 or 1", path, bad / dim, bad % dim,
+		gae_batch_get(b, array, bad));
 }
 
 static void run_td_target_batch(const options *o)
 {
 	size_t dim = o->envs ? o->envs : 1;
-	column r = read_column(o, o->rewards, row_dim(o));
-	column d = read_column(o, o->dones, row_dim(o));
-	column nv = read_column(o, o->next_values, row_dim(o));
+	column r = read_column(o, o->rewards, row_dim(o), 1);
+	column d = read_column(o, o->dones, row_dim(o), 1);
+	column nv = read_column(o, o->next_values, row_dim(o), 1);
 	if (r.n % dim)
 		cli_die("%s: %zu values are not whole rows of %zu environments", o->rewards, r.n, dim);
 	expect_count(&d, r.n, "one per reward");
 	expect_count(&nv, r.n, "one per reward");
+	double *y = r.v;
+	const double *done = d.v, *next_value = nv.v;
 	for (size_t i = 0; i < r.n; i++) {
-		if (d.v[i] != 0.0 && d.v[i] != 1.0)
-			cli_die("%s: value %zu: %g is not 0 or 1", o->dones, i, d.v[i]);
-		r.v[i] = gae_td_target(o->params.gamma, r.v[i], d.v[i] != 0.0, nv.v[i]);
+		if (done[i] != 0.0 && done[i] != 1.0)
+			cli_die("%s: value %zu: %g is not 0 or 1", o->dones, i, done[i]);
+		y[i] = gae_td_target(o->params.gamma, y[i], done[i] != 0.0, next_value[i]);
 	}
 	cli_refuse_tty(stdout, io_format_is_binary(o->out_fmt), o->force);
-	write_column(o, stdout, "standard output", r.v, r.n / dim, dim);
+	write_column(o, stdout, "standard output", y, 1, r.n / dim, dim);
 	free(r.v);
 	free(d.v);
 	free(nv.v);
 }
 
+/* log pi - log mu, in place in logp */
+static void log_ratio(column *logp, const column *behavior)
+{
+	for (size_t i = 0; i < logp->n; i++) {
+		if (logp->f64)
+			((double *)logp->v)[i] -= ((const double *)behavior->v)[i];
+		else
+			((float *)logp->v)[i] -= ((const float *)behavior->v)[i];
+	}
+}
+
 static void run_batch(const options *o)
 {
-	size_t E = o->envs;
-	column r = read_column(o, o->rewards, row_dim(o));
+	/* float32 storage as the wire format, SB3 and CleanRL; float64 when
+	 * asked for by -I f64 or -O f64 */
+	int f64 = o->in_fmt == IO_F64 || o->out_fmt == IO_F64;
+	size_t E = o->envs, dim = row_dim(o);
+	column r = read_column(o, o->rewards, dim, f64);
 	if (r.n % E)
 		cli_die("%s: %zu values are not whole rows of %zu environments", o->rewards, r.n, E);
 	size_t T = r.n / E;
-	column v = read_column(o, o->values, row_dim(o));
-	column d = read_column(o, o->dones, row_dim(o));
+	column v = read_column(o, o->values, dim, f64);
+	column d = read_column(o, o->dones, dim, f64);
 	expect_count(&v, r.n, "as many as rewards");
 	expect_count(&d, r.n, "as many as rewards");
 	column lv = { 0 }, ld = { 0 }, m = { 0 }, lp = { 0 }, blp = { 0 };
 	if (o->last_values)
-		lv = read_column(o, o->last_values, row_dim(o)), expect_count(&lv, E, "one per environment");
+		lv = read_column(o, o->last_values, dim, f64), expect_count(&lv, E, "one per environment");
+	else
+		lv.v = grow(NULL, E, f64 ? sizeof(double) : sizeof(float)), memset(lv.v, 0, E * (f64 ? 8 : 4));
 	if (o->last_dones)
-		ld = read_column(o, o->last_dones, row_dim(o)), expect_count(&ld, E, "one per environment");
+		ld = read_column(o, o->last_dones, dim, f64), expect_count(&ld, E, "one per environment");
 	if (o->mask)
-		m = read_column(o, o->mask, row_dim(o)), expect_count(&m, r.n, "as many as rewards");
+		m = read_column(o, o->mask, dim, f64), expect_count(&m, r.n, "as many as rewards");
 	if (o->params.vtrace) {
-		lp = read_column(o, o->logp, row_dim(o));
-		blp = read_column(o, o->behavior_logp, row_dim(o));
+		lp = read_column(o, o->logp, dim, f64);
+		blp = read_column(o, o->behavior_logp, dim, f64);
 		expect_count(&lp, r.n, "as many as rewards");
 		expect_count(&blp, r.n, "as many as rewards");
-		for (size_t i = 0; i < r.n; i++)
-			lp.v[i] -= blp.v[i];
+		log_ratio(&lp, &blp);
 	}
-	double *zeros = lv.v ? NULL : calloc(E, sizeof *zeros);
-	double *adv = grow(NULL, r.n ? r.n : 1, sizeof *adv);
-	double *ret = grow(NULL, r.n ? r.n : 1, sizeof *ret);
-	if (!lv.v && !zeros)
-		cli_die("out of memory");
 	gae_batch b = {
 		.T = T, .E = E, .t_stride = o->batch_major ? 1 : E, .e_stride = o->batch_major ? T : 1,
-		.reward = r.v, .value = v.v, .episode_start = d.v, .kept = m.v, .log_rho = lp.v,
-		.last_value = lv.v ? lv.v : zeros, .last_done = ld.v,
+		.f64 = f64, .reward = r.v, .value = v.v, .episode_start = d.v, .kept = m.v,
+		.log_rho = lp.v, .last_value = lv.v, .last_done = ld.v,
 	};
 	check_flags(&b, o);
+	/* advantages and returns replace rewards and values in place */
+	void *adv = r.v, *ret = v.v;
 	gae_batch_compute(&o->params, &b, adv, ret);
 	if (o->normalize)
-		gae_normalize(adv, r.n, 1, m.v);
-	size_t rows = o->batch_major ? E : T, dim = o->batch_major ? T : E;
-	if (rows == 0 || dim == 0)
-		rows = 0, dim = E;
+		gae_batch_normalize(&b, adv);
+	size_t rows = o->batch_major ? E : T, out_dim = o->batch_major ? T : E;
+	if (rows == 0 || out_dim == 0)
+		rows = 0, out_dim = E;
 	cli_refuse_tty(stdout, io_format_is_binary(o->out_fmt), o->force);
 	if (o->returns_out) {
 		FILE *fp = cli_fopen_out(o->returns_out);
-		write_column(o, fp, o->returns_out, ret, rows, dim);
+		write_column(o, fp, o->returns_out, ret, f64, rows, out_dim);
 		cli_fclose(fp, o->returns_out);
 	}
-	write_column(o, stdout, "standard output", adv, rows, dim);
+	write_column(o, stdout, "standard output", adv, f64, rows, out_dim);
 	free(r.v), free(v.v), free(d.v), free(lv.v), free(ld.v), free(m.v);
-	free(lp.v), free(blp.v), free(zeros), free(adv), free(ret);
+	free(lp.v), free(blp.v);
 }
 
 int main(int argc, char **argv)

@@ -29,7 +29,7 @@ void gae_carry_init(gae_carry *c, double bootstrap)
  * is skipped: value and advantage carry across it, and it reports the
  * advantage of the next kept step (verl core_algos.py
  * compute_gae_advantage_return, response_mask). */
-void gae_backstep(const gae_params *p, gae_carry *c, double r, double v,
+static inline void backstep(const gae_params *p, gae_carry *c, double r, double v,
 	int end, double next_value, double log_rho, int kept,
 	double *adv, double *ret)
 {
@@ -63,6 +63,13 @@ void gae_backstep(const gae_params *p, gae_carry *c, double r, double v,
 	c->adv = *adv;
 }
 
+void gae_backstep(const gae_params *p, gae_carry *c, double r, double v,
+	int end, double next_value, double log_rho, int kept,
+	double *adv, double *ret)
+{
+	backstep(p, c, r, v, end, next_value, log_rho, kept, adv, ret);
+}
+
 void gae_track_compute(const gae_params *p, const gae_track *tr,
 	double *adv, double *ret)
 {
@@ -74,9 +81,29 @@ void gae_track_compute(const gae_params *p, const gae_track *tr,
 		double next_value = tr->next_value ? tr->next_value[i] : 0.0;
 		double log_rho = tr->log_rho ? tr->log_rho[i] : 0.0;
 		int kept = tr->kept ? tr->kept[i] != 0.0 : 1;
-		gae_backstep(p, &carry, tr->reward[i], tr->value[i], end,
+		backstep(p, &carry, tr->reward[i], tr->value[i], end,
 			next_value, log_rho, kept, &adv[i], &ret[i]);
 	}
+}
+
+/* Batch arrays are float32 or float64; the branch is the same for every
+ * element, so it predicts perfectly. */
+static inline double load(const void *a, size_t i, int f64)
+{
+	return f64 ? ((const double *)a)[i] : (double)((const float *)a)[i];
+}
+
+static inline void store(void *a, size_t i, int f64, double x)
+{
+	if (f64)
+		((double *)a)[i] = x;
+	else
+		((float *)a)[i] = (float)x;
+}
+
+double gae_batch_get(const gae_batch *b, const void *array, size_t i)
+{
+	return load(array, i, b->f64);
 }
 
 static int is_flag(double x)
@@ -84,27 +111,31 @@ static int is_flag(double x)
 	return x == 0.0 || x == 1.0;
 }
 
-int gae_batch_check(const gae_batch *b, size_t *bad_index, const char **which)
+static int first_non_flag(const void *a, size_t n, int f64, size_t *bad_index)
 {
-	size_t n = b->T * b->E;
-	for (size_t i = 0; i < n; i++) {
-		if (!is_flag(b->episode_start[i])) {
+	for (size_t i = 0; a && i < n; i++) {
+		if (!is_flag(load(a, i, f64))) {
 			*bad_index = i;
-			*which = "dones";
-			return -1;
-		}
-		if (b->kept && !is_flag(b->kept[i])) {
-			*bad_index = i;
-			*which = "mask";
 			return -1;
 		}
 	}
-	for (size_t e = 0; b->last_done && e < b->E; e++) {
-		if (!is_flag(b->last_done[e])) {
-			*bad_index = e;
-			*which = "last-dones";
-			return -1;
-		}
+	return 0;
+}
+
+int gae_batch_check(const gae_batch *b, size_t *bad_index, const char **which)
+{
+	size_t n = b->T * b->E;
+	if (first_non_flag(b->episode_start, n, b->f64, bad_index) != 0) {
+		*which = "dones";
+		return -1;
+	}
+	if (first_non_flag(b->kept, n, b->f64, bad_index) != 0) {
+		*which = "mask";
+		return -1;
+	}
+	if (first_non_flag(b->last_done, b->E, b->f64, bad_index) != 0) {
+		*which = "last-dones";
+		return -1;
 	}
 	return 0;
 }
@@ -114,30 +145,33 @@ int gae_batch_check(const gae_batch *b, size_t *bad_index, const char **which)
 enum { GAE_BLOCK = 64 };
 
 static void batch_block(const gae_params *p, const gae_batch *b,
-	size_t e0, size_t n_env, double *adv, double *ret)
+	size_t e0, size_t n_env, void *adv, void *ret)
 {
 	gae_carry carry[GAE_BLOCK];
+	int f64 = b->f64;
 	for (size_t k = 0; k < n_env; k++)
-		gae_carry_init(&carry[k], b->last_value[e0 + k]);
+		gae_carry_init(&carry[k], load(b->last_value, e0 + k, f64));
 	for (size_t t = b->T; t-- > 0;) {
 		for (size_t k = 0; k < n_env; k++) {
 			size_t e = e0 + k, i = t * b->t_stride + e * b->e_stride;
 			/* CleanRL ppo.py: nextnonterminal = 1 - dones[t + 1],
 			 * and 1 - next_done for the last step */
 			double terminated = t + 1 < b->T
-				? b->episode_start[i + b->t_stride]
-				: (b->last_done ? b->last_done[e] : 0.0);
+				? load(b->episode_start, i + b->t_stride, f64)
+				: (b->last_done ? load(b->last_done, e, f64) : 0.0);
 			int end = terminated != 0.0 ? GAE_TERMINATED : GAE_CONTINUE;
-			int kept = b->kept ? b->kept[i] != 0.0 : 1;
-			double log_rho = b->log_rho ? b->log_rho[i] : 0.0;
-			gae_backstep(p, &carry[k], b->reward[i], b->value[i], end,
-				0.0, log_rho, kept, &adv[i], &ret[i]);
+			int kept = b->kept ? load(b->kept, i, f64) != 0.0 : 1;
+			double log_rho = b->log_rho ? load(b->log_rho, i, f64) : 0.0;
+			double a, r;
+			backstep(p, &carry[k], load(b->reward, i, f64), load(b->value, i, f64),
+				end, 0.0, log_rho, kept, &a, &r);
+			store(adv, i, f64, a);
+			store(ret, i, f64, r);
 		}
 	}
 }
 
-void gae_batch_compute(const gae_params *p, const gae_batch *b,
-	double *adv, double *ret)
+void gae_batch_compute(const gae_params *p, const gae_batch *b, void *adv, void *ret)
 {
 	/* batch-major data is walked one environment at a time */
 	size_t block = b->e_stride == 1 ? GAE_BLOCK : 1;
@@ -154,24 +188,36 @@ double gae_td_target(double gamma, double reward, int terminated, double next_va
 	return terminated ? reward : reward + gamma * next_value;
 }
 
+/* Welford's running mean and sum of squared deviations. */
+typedef struct welford {
+	size_t count;
+	double mean, m2;
+} welford;
+
+static inline void welford_add(welford *w, double x)
+{
+	w->count++;
+	double d = x - w->mean;
+	w->mean += d / (double)w->count;
+	w->m2 += d * (x - w->mean);
+}
+
+/* torch.std's default (unbiased, n - 1), as CleanRL's advantages.std() */
+static double welford_std(const welford *w)
+{
+	return w->count > 1 ? sqrt(w->m2 / (double)(w->count - 1)) : 0.0;
+}
+
 size_t gae_mean_std(const double *x, size_t n, size_t stride,
 	const double *kept, double *mean, double *std)
 {
-	size_t count = 0;
-	double m = 0.0, m2 = 0.0;
-	for (size_t i = 0; i < n; i++) {
-		size_t j = i * stride;
-		if (kept && kept[j] == 0.0)
-			continue;
-		count++;
-		double d = x[j] - m;
-		m += d / (double)count;
-		m2 += d * (x[j] - m);
-	}
-	*mean = m;
-	/* torch.std's default (unbiased, n - 1), as CleanRL's advantages.std() */
-	*std = count > 1 ? sqrt(m2 / (double)(count - 1)) : 0.0;
-	return count;
+	welford w = { 0 };
+	for (size_t i = 0; i < n; i++)
+		if (!kept || kept[i * stride] != 0.0)
+			welford_add(&w, x[i * stride]);
+	*mean = w.mean;
+	*std = welford_std(&w);
+	return w.count;
 }
 
 void gae_normalize(double *x, size_t n, size_t stride, const double *kept)
@@ -181,4 +227,16 @@ void gae_normalize(double *x, size_t n, size_t stride, const double *kept)
 	double denom = std + GAE_NORM_EPS;
 	for (size_t i = 0; i < n; i++)
 		x[i * stride] = (x[i * stride] - mean) / denom;
+}
+
+void gae_batch_normalize(const gae_batch *b, void *adv)
+{
+	size_t n = b->T * b->E;
+	welford w = { 0 };
+	for (size_t i = 0; i < n; i++)
+		if (!b->kept || load(b->kept, i, b->f64) != 0.0)
+			welford_add(&w, load(adv, i, b->f64));
+	double denom = welford_std(&w) + GAE_NORM_EPS;
+	for (size_t i = 0; i < n; i++)
+		store(adv, i, b->f64, (load(adv, i, b->f64) - w.mean) / denom);
 }

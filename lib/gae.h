@@ -72,22 +72,31 @@ void gae_track_compute(const gae_params *p, const gae_track *tr,
  * last_done is.  There is no truncation flag.  Element (t, e) sits at
  * t * t_stride + e * e_stride: time-major [T, E] (t_stride E, e_stride 1)
  * or batch-major [E, T] as verl stores token rewards (t_stride 1,
- * e_stride T).  Optional: kept (mask), log_rho (V-trace).  last_value and
- * last_done have E entries (last_done may be NULL: zeros).  Flags and
- * masks are 0 or 1 (gae_batch_check). */
+ * e_stride T).  Optional: kept (mask), log_rho (V-trace), last_done (NULL:
+ * zeros); last_value and last_done have E entries.  Every array, outputs
+ * included, holds float32 (f64 = 0: the storage of the wire format and of
+ * the reference implementations) or float64 (f64 = 1); the arithmetic is
+ * double either way.  Flags and masks are 0 or 1 (gae_batch_check). */
 typedef struct gae_batch {
 	size_t T, E, t_stride, e_stride;
-	const double *reward, *value, *episode_start;
-	const double *kept;
-	const double *log_rho;
-	const double *last_value, *last_done;
+	int f64;
+	const void *reward, *value, *episode_start;
+	const void *kept;
+	const void *log_rho;
+	const void *last_value, *last_done;
 } gae_batch;
 
 /* Returns 0, or -1 with *bad_index set to the flat index of the first flag
  * or mask that is not 0 or 1 (*which: "dones", "mask", "last-dones"). */
 int gae_batch_check(const gae_batch *b, size_t *bad_index, const char **which);
-void gae_batch_compute(const gae_params *p, const gae_batch *b,
-	double *adv, double *ret);
+/* adv and ret: T * E elements of the batch's type, in its layout.  They
+ * may be the reward and value arrays themselves (each element is read
+ * before it is written), which saves memory on big rollouts. */
+void gae_batch_compute(const gae_params *p, const gae_batch *b, void *adv, void *ret);
+/* gae_normalize for the batch's advantages (statistics over kept steps). */
+void gae_batch_normalize(const gae_batch *b, void *adv);
+/* Element i of a batch array as double. */
+double gae_batch_get(const gae_batch *b, const void *array, size_t i);
 
 /* The DDPG/TD3 critic target y = r + gamma (1 - done) next_value, where
  * done is the termination of the transition (a truncated one bootstraps). */

@@ -298,7 +298,7 @@ static void check_layouts_agree(int batch_major)
 	to_batch(ro, E, reward, value, start, last_value, last_done, batch_major);
 	gae_batch b = {
 		.T = T, .E = E, .t_stride = batch_major ? 1 : E, .e_stride = batch_major ? T : 1,
-		.reward = reward, .value = value, .episode_start = start,
+		.f64 = 1, .reward = reward, .value = value, .episode_start = start,
 		.last_value = last_value, .last_done = last_done,
 	};
 	size_t bad;
@@ -330,6 +330,44 @@ START_TEST(test_batch_major_equals_tracks)
 }
 END_TEST
 
+START_TEST(test_batch_float32_storage)
+{
+	/* float32 storage, double arithmetic: the float64 results rounded */
+	enum { T = 40, E = 3 };
+	unsigned long long s = 77;
+	double r[T * E], v[T * E], d[T * E], lv[E], adv[T * E], ret[T * E];
+	float rf[T * E], vf[T * E], df[T * E], lvf[E], advf[T * E], retf[T * E];
+	for (size_t i = 0; i < T * E; i++) {
+		rf[i] = (float)(2.0 * uniform(&s) - 1.0);
+		vf[i] = (float)uniform(&s);
+		df[i] = uniform(&s) < 0.1 ? 1.0f : 0.0f;
+		r[i] = rf[i], v[i] = vf[i], d[i] = df[i];
+	}
+	for (size_t e = 0; e < E; e++)
+		lvf[e] = 0.25f * (float)e, lv[e] = lvf[e];
+	gae_params p = gae(0.99, 0.95);
+	gae_batch b64 = { .T = T, .E = E, .t_stride = E, .e_stride = 1, .f64 = 1,
+		.reward = r, .value = v, .episode_start = d, .last_value = lv };
+	gae_batch b32 = { .T = T, .E = E, .t_stride = E, .e_stride = 1, .f64 = 0,
+		.reward = rf, .value = vf, .episode_start = df, .last_value = lvf };
+	gae_batch_compute(&p, &b64, adv, ret);
+	gae_batch_compute(&p, &b32, advf, retf);
+	for (size_t i = 0; i < T * E; i++) {
+		ck_assert_float_eq(advf[i], (float)adv[i]);
+		ck_assert_float_eq(retf[i], (float)ret[i]);
+	}
+	/* batch normalisation agrees with the double one */
+	gae_batch_normalize(&b64, adv);
+	gae_batch_normalize(&b32, advf);
+	double mean, std;
+	gae_mean_std(adv, T * E, 1, NULL, &mean, &std);
+	ck_assert_close(mean, 0.0, 0, 1e-14);
+	ck_assert_close(std, 1.0, 1e-7, 0);
+	for (size_t i = 0; i < T * E; i++)
+		ck_assert_close(advf[i], adv[i], 1e-6, 1e-6);
+}
+END_TEST
+
 START_TEST(test_sb3_truncation_fold)
 {
 	/* Stable-Baselines3 (#633) adds gamma V(final observation) to the
@@ -349,7 +387,7 @@ START_TEST(test_sb3_truncation_fold)
 	}
 	last_done = ro.end[N - 1] != GAE_CONTINUE;
 	gae_batch b = {
-		.T = N, .E = 1, .t_stride = 1, .e_stride = 1, .reward = reward,
+		.T = N, .E = 1, .t_stride = 1, .e_stride = 1, .f64 = 1, .reward = reward,
 		.value = ro.value, .episode_start = start,
 		.last_value = &ro.bootstrap, .last_done = &last_done,
 	};
@@ -362,7 +400,7 @@ END_TEST
 START_TEST(test_batch_check_flags)
 {
 	double r[4] = { 0 }, v[4] = { 0 }, start[4] = { 0, 1, 0.5, 0 }, lv[2] = { 0 }, ld[2] = { 0, 2 };
-	gae_batch b = { .T = 2, .E = 2, .t_stride = 2, .e_stride = 1, .reward = r, .value = v,
+	gae_batch b = { .T = 2, .E = 2, .t_stride = 2, .e_stride = 1, .f64 = 1, .reward = r, .value = v,
 		.episode_start = start, .last_value = lv, .last_done = ld };
 	size_t bad = 0;
 	const char *which = NULL;
@@ -515,6 +553,7 @@ static Suite *gae_suite(void)
 	tcase_add_test(tc, test_mask_skips_positions);
 	tcase_add_test(tc, test_batch_time_major_equals_tracks);
 	tcase_add_test(tc, test_batch_major_equals_tracks);
+	tcase_add_test(tc, test_batch_float32_storage);
 	tcase_add_test(tc, test_sb3_truncation_fold);
 	tcase_add_test(tc, test_batch_check_flags);
 	tcase_add_test(tc, test_vtrace_on_policy_is_n_step_return);
