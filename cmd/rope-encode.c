@@ -34,6 +34,7 @@ static const char help_text[] =
 	"                            FILE ends in .npy)\n"
 	"  -i, --inverse             rotate back and divide by the attention factor\n"
 	"      --table N             write N rows [cos_0..cos_R/2-1, sin_0..] instead\n"
+	"                            (text by default)\n"
 	"      --scaling S           none, linear, ntk, dynamic, yarn, llama3\n"
 	"                            (Hugging Face modeling_rope_utils) (default none)\n"
 	"      --factor F            scaling factor (required by every scaling)\n"
@@ -363,7 +364,12 @@ static void write_table(options *o)
 	o->rope.seq_len = dynamic_seq_len(o, NULL, 0, NULL);
 	angle_work a;
 	angle_work_init(&a, o);
-	enum io_format fmt = o->out_format < 0 ? IO_F32 : (enum io_format)o->out_format;
+	/* a table is for reading: text unless asked otherwise, with a comment
+	 * line naming the columns (the text reader skips it) */
+	enum io_format fmt = o->out_format < 0 ? IO_TEXT : (enum io_format)o->out_format;
+	if (fmt == IO_TEXT)
+		printf("# cos_0..cos_%zu sin_0..sin_%zu, positions %.17g..%.17g\n", n_pairs - 1,
+			n_pairs - 1, o->offset, o->offset + (double)(o->table_rows - 1));
 	io_writer w;
 	open_writer(&w, o, fmt, o->rot_dim, (int64_t)o->table_rows, 0);
 	double *row = malloc(o->rot_dim * sizeof *row);
