@@ -512,6 +512,82 @@ static void parse_columns(const char *list, layout *l)
 
 enum { CHUNK_ROWS = 4096 };
 
+/* Rows [0, n) of buf as strided columns. */
+static ppo_cols cols_of_rows(const layout *l, const double *buf, size_t n)
+{
+	const double *at[N_COLS];
+	for (int k = 0; k < N_COLS; k++)
+		at[k] = l->index[k] >= 0 ? buf + l->index[k] : NULL;
+	ppo_cols c = {
+		.n = n, .stride = l->dim, .logp = at[COL_LOGP], .old_logp = at[COL_OLD_LOGP],
+		.adv = at[COL_ADV], .mask = at[COL_MASK], .ref_logp = at[COL_REF],
+		.entropy = at[COL_ENTROPY], .value = at[COL_VALUE],
+		.old_value = at[COL_OLD_VALUE], .ret = at[COL_RETURN],
+	};
+	return c;
+}
+
+/* Tokens of one sequence, streamed into the accumulator or kept. */
+static void run_tokens(run *rn, const ppo_cols *c)
+{
+	if (!rn->buffered) {
+		rn->n_tok += c->n;
+		ppo_acc_tokens(&rn->acc, c, NULL);
+		return;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		const double *col[N_COLS] = {
+			c->logp + i * c->stride, c->old_logp + i * c->stride, c->adv + i * c->stride,
+			c->ref_logp ? c->ref_logp + i * c->stride : NULL,
+			c->mask ? c->mask + i * c->stride : NULL, NULL,
+			c->entropy ? c->entropy + i * c->stride : NULL,
+			c->value ? c->value + i * c->stride : NULL,
+			c->old_value ? c->old_value + i * c->stride : NULL,
+			c->ret ? c->ret + i * c->stride : NULL,
+		};
+		ppo_token tok;
+		token_of(col, 0, &tok);
+		run_token(rn, &tok);
+	}
+}
+
+typedef struct frame_pos {
+	uint64_t row;        /* rows read before the chunk */
+	uint64_t seq_row;    /* first row of the current sequence */
+	size_t seq_first;    /* its first token */
+	double seq_id;
+} frame_pos;
+
+/* Split a chunk of rows into runs of one sequence id. */
+static void feed_chunk(run *rn, const layout *l, const double *buf, size_t got, frame_pos *p)
+{
+	int seq_col = l->index[COL_SEQ], mask_col = l->index[COL_MASK];
+	for (size_t i = 0; i < got; i++) {
+		const double *x = buf + i * l->dim;
+		if (mask_col >= 0 && x[mask_col] < 0)
+			cli_die("%s: row %" PRIu64 ": mask %g is negative", rn->name, p->row + i, x[mask_col]);
+	}
+	size_t i = 0;
+	while (i < got) {
+		size_t j = got;
+		if (seq_col >= 0) {
+			double id = buf[i * l->dim + (size_t)seq_col];
+			if (p->row + i > 0 && id != p->seq_id) {
+				run_end_seq(rn, p->seq_row, p->seq_first);
+				p->seq_row = p->row + i;
+				p->seq_first = rn->n_tok;
+			}
+			p->seq_id = id;
+			for (j = i + 1; j < got && buf[j * l->dim + (size_t)seq_col] == id; j++)
+				;
+		}
+		ppo_cols c = cols_of_rows(l, buf + i * l->dim, j - i);
+		run_tokens(rn, &c);
+		i = j;
+	}
+	p->row += got;
+}
+
 /* Rows of the frame; a new sequence starts where the seq column changes. */
 static void read_frame(FILE *in, run *rn, const options *o, const layout *l)
 {
@@ -521,35 +597,16 @@ static void read_frame(FILE *in, run *rn, const options *o, const layout *l)
 	double *buf = malloc(CHUNK_ROWS * l->dim * sizeof *buf);
 	if (!buf)
 		cli_die("out of memory");
-	int seq_col = l->index[COL_SEQ], mask_col = l->index[COL_MASK];
-	double seq_id = 0;
-	uint64_t row = 0, seq_row = 0;
-	size_t seq_first = 0;
+	frame_pos pos = { 0 };
 	long got;
 	while ((got = io_read_rows(&r, buf, CHUNK_ROWS)) > 0) {
-		for (long i = 0; i < got; i++, row++) {
-			const double *x = buf + (size_t)i * l->dim;
-			if (seq_col >= 0 && row > 0 && x[seq_col] != seq_id) {
-				run_end_seq(rn, seq_row, seq_first);
-				seq_row = row;
-				seq_first = rn->n_tok;
-			}
-			if (seq_col >= 0)
-				seq_id = x[seq_col];
-			if (mask_col >= 0 && x[mask_col] < 0)
-				cli_die("%s: row %" PRIu64 ": mask %g is negative", rn->name, row, x[mask_col]);
-			const double *col[N_COLS];
-			for (int k = 0; k < N_COLS; k++)
-				col[k] = l->index[k] >= 0 ? x + l->index[k] : NULL;
-			ppo_token tok;
-			token_of(col, 0, &tok);
-			run_token(rn, &tok);
-		}
+		feed_chunk(rn, l, buf, (size_t)got, &pos);
+		cli_progress_update(&rn->progress, pos.row);
 	}
 	if (got < 0)
 		cli_die("%s", r.err);
-	if (row > 0)
-		run_end_seq(rn, seq_row, seq_first);
+	if (pos.row > 0)
+		run_end_seq(rn, pos.seq_row, pos.seq_first);
 	free(buf);
 	io_reader_close(&r);
 }

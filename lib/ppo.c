@@ -98,13 +98,16 @@ const char *ppo_config_check(const ppo_config *c)
 	return NULL;
 }
 
-static double clamp(double x, double lo, double hi)
+/* Two selects, not a nested one: each compiles to a min or max
+ * instruction instead of a branch. */
+static inline double clamp(double x, double lo, double hi)
 {
-	return x < lo ? lo : x > hi ? hi : x;
+	double y = x < lo ? lo : x;
+	return y > hi ? hi : y;
 }
 
 /* torch.clamp passes the gradient where lo <= x <= hi, else 0. */
-static double clamp_grad(double x, double lo, double hi)
+static inline double clamp_grad(double x, double lo, double hi)
 {
 	return x >= lo && x <= hi ? 1.0 : 0.0;
 }
@@ -156,30 +159,28 @@ double ppo_kl_estimate(enum ppo_kl kind, enum ppo_kl_clamp cl,
 
 /* PPO-clip, verl compute_policy_loss_vanilla: max(-A r, -A clip(r)), then
  * for A < 0 the dual clip min(., -A C) (Ye et al. 2020, eq. 5).
- * d_ratio is d r / d logp (r, or 0 where the log-ratio clamp binds). */
-static void ppo_clip_loss(const ppo_config *c, double adv, double ratio,
+ * d_ratio is d r / d logp (r, or 0 where the log-ratio clamp binds).
+ * Written without branches on the data: clipping is a coin flip per
+ * token, and a mispredicted branch costs more than the arithmetic. */
+static inline void ppo_clip_loss(const ppo_config *c, double adv, double ratio,
 	double d_ratio, ppo_terms *o)
 {
 	double lo = 1 - c->clip_low, hi = 1 + c->clip_high;
-	o->clip_low = adv < 0 && ratio < lo;
-	o->clip_high = adv > 0 && ratio > hi;
-	if (o->clip_low || o->clip_high) {
-		/* the clipped surrogate is the larger loss and flat in logp */
-		o->pg = -adv * clamp(ratio, lo, hi);
-		o->d_pg = 0;
-	} else {
-		o->pg = -adv * ratio;
-		o->d_pg = -adv * d_ratio;
-	}
-	if (c->dual_clip > 0 && adv < 0 && o->pg > -adv * c->dual_clip) {
-		o->pg = -adv * c->dual_clip;
-		o->d_pg = 0;
-		o->clip_dual = 1;
-	}
+	double plain = -adv * ratio, clipped = -adv * clamp(ratio, lo, hi);
+	double loss = plain > clipped ? plain : clipped;
+	/* the clipped surrogate wins exactly where these hold; there it is
+	 * flat in logp */
+	o->clip_low = (adv < 0) & (ratio < lo);
+	o->clip_high = (adv > 0) & (ratio > hi);
+	double d_loss = (o->clip_low | o->clip_high) ? 0.0 : -adv * d_ratio;
+	double cap = (adv < 0) & (c->dual_clip > 0) ? -adv * c->dual_clip : INFINITY;
+	o->clip_dual = loss > cap;
+	o->pg = loss < cap ? loss : cap;
+	o->d_pg = o->clip_dual ? 0.0 : d_loss;
 }
 
 /* PPO's clipped value loss (verl compute_value_loss, CleanRL ppo.py). */
-static void ppo_value_loss(const ppo_config *c, const ppo_token *t, ppo_terms *o)
+static inline void ppo_value_loss(const ppo_config *c, const ppo_token *t, ppo_terms *o)
 {
 	double err = t->value - t->ret;
 	double l_plain = err * err;
@@ -193,17 +194,24 @@ static void ppo_value_loss(const ppo_config *c, const ppo_token *t, ppo_terms *o
 	o->vf = 0.5 * (o->vf_clipped ? l_clip : l_plain);
 }
 
-void ppo_token_terms(const ppo_config *c, unsigned fields, const ppo_token *t,
-	ppo_terms *o)
+/* The clamped log-ratio of verl compute_policy_loss_vanilla. */
+static inline double log_ratio_of(const ppo_token *t)
+{
+	return clamp(t->logp - t->old_logp, -PPO_LOG_RATIO_CLAMP, PPO_LOG_RATIO_CLAMP);
+}
+
+/* Everything of a token but the exp: ratio = exp(log_ratio_of(t)). */
+static inline __attribute__((always_inline)) void token_terms_at_ratio(const ppo_config *c,
+	unsigned fields, const ppo_token *t, double ratio, ppo_terms *o)
 {
 	*o = (ppo_terms){ 0 };
 	double raw = t->logp - t->old_logp;
-	o->log_ratio = clamp(raw, -PPO_LOG_RATIO_CLAMP, PPO_LOG_RATIO_CLAMP);
-	o->ratio = exp(o->log_ratio);
-	double d_ratio = o->ratio * clamp_grad(raw, -PPO_LOG_RATIO_CLAMP, PPO_LOG_RATIO_CLAMP);
+	o->log_ratio = log_ratio_of(t);
+	o->ratio = ratio;
+	double d_ratio = ratio * clamp_grad(raw, -PPO_LOG_RATIO_CLAMP, PPO_LOG_RATIO_CLAMP);
 	switch (c->objective) {
 	case PPO_OBJ_PPO:
-		ppo_clip_loss(c, t->adv, o->ratio, d_ratio, o);
+		ppo_clip_loss(c, t->adv, ratio, d_ratio, o);
 		break;
 	case PPO_OBJ_PG:
 		/* REINFORCE: -A log pi (verl compute_policy_loss_gpg) */
@@ -219,6 +227,12 @@ void ppo_token_terms(const ppo_config *c, unsigned fields, const ppo_token *t,
 		ppo_value_loss(c, t, o);
 }
 
+void ppo_token_terms(const ppo_config *c, unsigned fields, const ppo_token *t,
+	ppo_terms *o)
+{
+	token_terms_at_ratio(c, fields, t, exp(log_ratio_of(t)), o);
+}
+
 void ppo_acc_init(ppo_acc *a, const ppo_config *c, unsigned fields)
 {
 	*a = (ppo_acc){ 0 };
@@ -229,23 +243,34 @@ void ppo_acc_init(ppo_acc *a, const ppo_config *c, unsigned fields)
 	a->ratio_max = -INFINITY;
 }
 
-static void ppo_acc_diagnostics(ppo_acc *a, double m, const ppo_terms *tm)
+_Static_assert(sizeof(ppo_token) % sizeof(double) == 0, "ppo_token holds doubles only");
+
+ppo_cols ppo_cols_of_tokens(const ppo_token *t, size_t n)
 {
-	if (m > 0) {
-		a->tokens++;
-		if (tm->ratio < a->ratio_min)
-			a->ratio_min = tm->ratio;
-		if (tm->ratio > a->ratio_max)
-			a->ratio_max = tm->ratio;
-	}
-	a->w_clip_low += m * tm->clip_low;
-	a->w_clip_high += m * tm->clip_high;
-	a->w_clip_dual += m * tm->clip_dual;
-	a->w_vf_clip += m * tm->vf_clipped;
-	a->w_ratio += m * tm->ratio;
-	/* CleanRL approx_kl: (r - 1) - log r; verl ppo_kl: -log r */
-	a->w_approx_kl += m * ((tm->ratio - 1) - tm->log_ratio);
-	a->w_ppo_kl -= m * tm->log_ratio;
+	ppo_cols c = {
+		.n = n, .stride = sizeof *t / sizeof(double),
+		.logp = &t->logp, .old_logp = &t->old_logp, .adv = &t->adv, .mask = &t->mask,
+		.ref_logp = &t->ref_logp, .entropy = &t->entropy, .value = &t->value,
+		.old_value = &t->old_value, .ret = &t->ret,
+	};
+	return c;
+}
+
+/* Token i of the columns, advantages whitened. */
+static inline __attribute__((always_inline)) void token_at(const ppo_acc *a,
+	const ppo_cols *cl, size_t i, unsigned fields, ppo_token *t)
+{
+	size_t k = i * cl->stride;
+	t->logp = cl->logp[k];
+	t->old_logp = cl->old_logp[k];
+	t->adv = (cl->adv[k] - a->adv_shift) * a->adv_scale;
+	t->mask = cl->mask ? cl->mask[k] : 1.0;
+	t->ref_logp = (fields & PPO_HAS_REF) ? cl->ref_logp[k] : 0.0;
+	t->entropy = (fields & PPO_HAS_ENTROPY) ? cl->entropy[k] : 0.0;
+	int v = (fields & PPO_HAS_VALUE) != 0;
+	t->value = v ? cl->value[k] : 0.0;
+	t->old_value = v ? cl->old_value[k] : 0.0;
+	t->ret = v ? cl->ret[k] : 0.0;
 }
 
 /* Kimi needs one advantage per sequence: remember the first kept token's. */
@@ -259,32 +284,138 @@ static void ppo_acc_seq_adv(ppo_acc *a, double adv)
 	}
 }
 
-void ppo_acc_token(ppo_acc *a, const ppo_token *t, ppo_out *out)
+/* The sums of a run of tokens, kept in locals so that the loop runs in
+ * registers. */
+typedef struct run_sums {
+	double m, pg, kl, ent, vf, log_ratio;
+	double clip_low, clip_high, clip_dual, vf_clip, ratio, approx_kl, ppo_kl;
+	double ratio_min, ratio_max;
+	uint64_t tokens;
+} run_sums;
+
+/* Terms of absent inputs are 0 and not summed: with FIELDS a constant the
+ * compiler drops them. */
+static inline __attribute__((always_inline)) void run_sums_add(run_sums *s,
+	unsigned fields, const ppo_token *t, const ppo_terms *tm)
+{
+	double m = t->mask;
+	s->m += m;
+	s->pg += m * tm->pg;
+	if (fields & PPO_HAS_REF)
+		s->kl += m * tm->kl;
+	if (fields & PPO_HAS_ENTROPY)
+		s->ent += m * t->entropy;
+	if (fields & PPO_HAS_VALUE) {
+		s->vf += m * tm->vf;
+		s->vf_clip += m * tm->vf_clipped;
+	}
+	s->log_ratio += m * (t->logp - t->old_logp);
+	s->clip_low += m * tm->clip_low;
+	s->clip_high += m * tm->clip_high;
+	s->clip_dual += m * tm->clip_dual;
+	s->ratio += m * tm->ratio;
+	/* CleanRL approx_kl: (r - 1) - log r; verl ppo_kl: -log r */
+	s->approx_kl += m * ((tm->ratio - 1) - tm->log_ratio);
+	s->ppo_kl -= m * tm->log_ratio;
+	int kept = m > 0;
+	s->tokens += (uint64_t)kept;
+	double r_lo = kept ? tm->ratio : INFINITY, r_hi = kept ? tm->ratio : -INFINITY;
+	s->ratio_min = r_lo < s->ratio_min ? r_lo : s->ratio_min;
+	s->ratio_max = r_hi > s->ratio_max ? r_hi : s->ratio_max;
+}
+
+static void run_sums_merge(ppo_acc *a, const run_sums *s)
+{
+	a->seq_m += s->m;
+	a->seq_pg += s->pg;
+	a->seq_kl += s->kl;
+	a->seq_ent += s->ent;
+	a->seq_vf += s->vf;
+	a->seq_log_ratio += s->log_ratio;
+	a->w_clip_low += s->clip_low;
+	a->w_clip_high += s->clip_high;
+	a->w_clip_dual += s->clip_dual;
+	a->w_vf_clip += s->vf_clip;
+	a->w_ratio += s->ratio;
+	a->w_approx_kl += s->approx_kl;
+	a->w_ppo_kl += s->ppo_kl;
+	a->tokens += s->tokens;
+	if (s->ratio_min < a->ratio_min)
+		a->ratio_min = s->ratio_min;
+	if (s->ratio_max > a->ratio_max)
+		a->ratio_max = s->ratio_max;
+}
+
+/* Tokens in blocks: the exps first, in a loop of their own, so that the
+ * accumulating loop makes no call and keeps its sums in registers (every
+ * floating-point register is caller-saved on x86-64). */
+enum { PPO_BLOCK = 256 };
+
+static inline __attribute__((always_inline)) void acc_block(ppo_acc *a,
+	const ppo_cols *cl, size_t base, size_t n, unsigned fields, ppo_out *outs,
+	run_sums *sums)
 {
 	const ppo_config *c = &a->cfg;
-	ppo_token tw = *t;
-	tw.adv = (t->adv - a->adv_shift) * a->adv_scale;
-	ppo_terms tm;
-	ppo_token_terms(c, a->fields, &tw, &tm);
-	double m = t->mask;
-	double ent = (a->fields & PPO_HAS_ENTROPY) ? t->entropy : 0.0;
-	a->seq_m += m;
-	a->seq_pg += m * tm.pg;
-	a->seq_kl += m * tm.kl;
-	a->seq_ent += m * ent;
-	a->seq_vf += m * tm.vf;
-	a->seq_log_ratio += m * (t->logp - t->old_logp);
-	if (m > 0)
-		ppo_acc_seq_adv(a, tw.adv);
-	ppo_acc_diagnostics(a, m, &tm);
-	if (out) {
-		out->mask = m;
-		out->agg_c = m * (tm.pg + c->beta * tm.kl - c->entropy_coef * ent
-			+ c->value_coef * tm.vf);
-		out->agg_g = m * (tm.d_pg + c->beta * tm.d_kl);
-		out->kimi_c = 0;
-		out->kimi_g = 0;
+	run_sums s = *sums;     /* a local: no store through a pointer per token */
+	double ratio[PPO_BLOCK];
+	ppo_token t;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = (base + i) * cl->stride;
+		t.logp = cl->logp[k];
+		t.old_logp = cl->old_logp[k];
+		ratio[i] = log_ratio_of(&t);
 	}
+	for (size_t i = 0; i < n; i++)
+		ratio[i] = exp(ratio[i]);
+	for (size_t i = 0; i < n; i++) {
+		ppo_terms tm;
+		token_at(a, cl, base + i, fields, &t);
+		token_terms_at_ratio(c, fields, &t, ratio[i], &tm);
+		run_sums_add(&s, fields, &t, &tm);
+		if (c->objective == PPO_OBJ_KIMI && t.mask > 0)
+			ppo_acc_seq_adv(a, t.adv);
+		if (outs) {
+			ppo_out *o = &outs[base + i];
+			o->mask = t.mask;
+			o->agg_c = t.mask * (tm.pg + c->beta * tm.kl - c->entropy_coef * t.entropy
+				+ c->value_coef * tm.vf);
+			o->agg_g = t.mask * (tm.d_pg + c->beta * tm.d_kl);
+			o->kimi_c = 0;
+			o->kimi_g = 0;
+		}
+	}
+	*sums = s;
+}
+
+/* The common case compiled on its own: no optional inputs, no outputs. */
+static void acc_block_plain(ppo_acc *a, const ppo_cols *cl, size_t base, size_t n, run_sums *s)
+{
+	acc_block(a, cl, base, n, 0, NULL, s);
+}
+
+static void acc_block_any(ppo_acc *a, const ppo_cols *cl, size_t base, size_t n,
+	ppo_out *outs, run_sums *s)
+{
+	acc_block(a, cl, base, n, a->fields, outs, s);
+}
+
+void ppo_acc_tokens(ppo_acc *a, const ppo_cols *cl, ppo_out *outs)
+{
+	run_sums s = { .ratio_min = INFINITY, .ratio_max = -INFINITY };
+	for (size_t base = 0; base < cl->n; base += PPO_BLOCK) {
+		size_t n = cl->n - base < PPO_BLOCK ? cl->n - base : PPO_BLOCK;
+		if (a->fields == 0 && !outs)
+			acc_block_plain(a, cl, base, n, &s);
+		else
+			acc_block_any(a, cl, base, n, outs, &s);
+	}
+	run_sums_merge(a, &s);
+}
+
+void ppo_acc_token(ppo_acc *a, const ppo_token *t, ppo_out *out)
+{
+	ppo_cols cl = ppo_cols_of_tokens(t, 1);
+	ppo_acc_tokens(a, &cl, out);
 }
 
 /* The weight a sequence's sums get in the batch sum (verl agg_loss). */
@@ -426,8 +557,8 @@ int ppo_batch_compute(const ppo_config *c, const ppo_batch *b, ppo_summary *s,
 	int status = 0;
 	for (size_t i = 0; i < b->n_seqs; i++) {
 		size_t lo = b->seq_start[i], hi = b->seq_start[i + 1];
-		for (size_t t = lo; t < hi; t++)
-			ppo_acc_token(&a, &b->tokens[t], outs ? &outs[t] : NULL);
+		ppo_cols cl = ppo_cols_of_tokens(&b->tokens[lo], hi - lo);
+		ppo_acc_tokens(&a, &cl, outs ? &outs[lo] : NULL);
 		if (ppo_acc_end_seq(&a, outs ? &outs[lo] : NULL, hi - lo, NULL) < 0 && status == 0) {
 			status = -1;
 			if (bad_seq)

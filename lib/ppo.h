@@ -154,11 +154,26 @@ typedef struct ppo_summary {
 	double kimi_divisor; /* sequences_counted */
 } ppo_summary;
 
+/* Tokens of one sequence as strided columns: token i's logp is
+ * logp[i * stride].  A row-major frame of token rows (stride: the row
+ * length) and an array of ppo_token (ppo_cols_of_tokens) both fit.  mask
+ * NULL means 1 for every token; ref_logp, entropy, value, old_value and
+ * ret are read only when the accumulator's fields include them. */
+typedef struct ppo_cols {
+	size_t n, stride;
+	const double *logp, *old_logp, *adv, *mask;
+	const double *ref_logp, *entropy, *value, *old_value, *ret;
+} ppo_cols;
+
+ppo_cols ppo_cols_of_tokens(const ppo_token *tokens, size_t n);
+
 /* Start a batch.  adv_shift/adv_scale whiten the advantages (set by
  * ppo_adv_whitening; 0 and 1 leave them alone). */
 void ppo_acc_init(ppo_acc *a, const ppo_config *c, unsigned fields);
-/* Add one token of the current sequence; out (may be NULL) gets its
- * unnormalised output. */
+/* Add tokens of the current sequence; outs (may be NULL) get their
+ * unnormalised outputs, one per token. */
+void ppo_acc_tokens(ppo_acc *a, const ppo_cols *cols, ppo_out *outs);
+/* The same for one token. */
 void ppo_acc_token(ppo_acc *a, const ppo_token *t, ppo_out *out);
 /* Close the current sequence.  outs (may be NULL) are its n tokens' outputs
  * from ppo_acc_token, rescaled in place.  Returns 0, or -1 when the Kimi
