@@ -542,7 +542,17 @@ static const char *scan_object(scanner *s, const char *p, int depth)
 		if (p >= end || *p != ':')
 			return fail_at(s, p, "expected ':'");
 		const char *val = p = skip_ws(p + 1, end);
-		if (!(p = scan_value(s, p, depth + 1, &t)))
+		/* scalars inline, containers by the recursive call */
+		if (p < end && *p == '"') {
+			t = V_STRING;
+			p = scan_string(s, p, &escaped);
+		} else if (p < end && (is_digit(*p) || *p == '-')) {
+			t = V_NUMBER;
+			p = scan_number(s, p);
+		} else {
+			p = scan_value(s, p, depth + 1, &t);
+		}
+		if (!p)
 			return NULL;
 		if (want) {
 			if (want->val && !s->dup)
@@ -990,8 +1000,8 @@ static void read_steps(const config *c, batch *b, where at, const field_ref *fie
 	if (fields[F_LENGTH].val) {
 		double len = number_field(at, &fields[F_LENGTH]);
 		if (len < (double)n_tokens || len != floor(len) || len > 1e15)
-			die_at(at, "field '%s' (%.17g) is not a whole number of tokens covering the last step (%zu)",
-				c->length_field, len, n_tokens);
+			die_at(at, "field '%s' (%.17g) is not a whole number of tokens past the last step end (%zu)",
+				c->length_field, len, n_tokens ? n_tokens - 1 : 0);
 		n_tokens = (size_t)len;
 	}
 	b->step_offset[b->n + 1] = b->n_steps;
@@ -1058,12 +1068,13 @@ static void read_records(const config *c, const source *srcs, size_t n_src, batc
 			size_t len = (size_t)((nl ? nl : end) - p);
 			p = nl ? nl + 1 : end;
 			at.lineno++;
-			if (blank(line, len))
+			if (*line != '{' && blank(line, len))
 				continue;
-			if (memchr(line, '\0', len))
-				die_at(at, "NUL byte in a JSON line");
-			if (scan_record(&s, line, len) != 0)
+			if (scan_record(&s, line, len) != 0) {
+				if (memchr(line, '\0', len))
+					die_at(at, "NUL byte in a JSON line");
 				die_at(at, "invalid JSON at column %zu: %s", (size_t)(s.bad - line) + 1, s.why);
+			}
 			if (s.dup)
 				die_at(at, "field '%s' appears twice", s.dup);
 			if (fields[F_OUT].val)
