@@ -486,6 +486,8 @@ static void noise_input(stream *st, const char *path)
 		cli_die("%s", in.err);
 	if (in.dim == 0) { /* empty text input: no rows, no length */
 		io_reader_close(&in);
+		if (fp != stdin)
+			fclose(fp);
 		return;
 	}
 	if (!st->writers_open)
@@ -498,6 +500,8 @@ static void noise_input(stream *st, const char *path)
 	if (got < 0)
 		cli_die("%s", in.err);
 	io_reader_close(&in);
+	if (fp != stdin)
+		fclose(fp); /* read only: nothing to lose */
 }
 
 static void close_side(io_writer *w, FILE *fp, const char *path)
@@ -505,6 +509,16 @@ static void close_side(io_writer *w, FILE *fp, const char *path)
 	if (io_writer_close(w) != 0)
 		cli_die("%s", w->err);
 	cli_fclose(fp, path);
+}
+
+/* A side output, held to the terminal rule of standard output. */
+static FILE *open_side(const options *o, const char *path)
+{
+	if (!path)
+		return NULL;
+	FILE *fp = cli_fopen_out(path);
+	cli_refuse_tty(fp, io_format_is_binary(o->out_fmt), o->force);
+	return fp;
 }
 
 static void run(const options *o)
@@ -519,9 +533,9 @@ static void run(const options *o)
 		rng_seed_random(&g);
 	st.noise_rng = rng_substream(&g, 0);
 	st.time_rng = rng_substream(&g, 1);
-	st.noise_fp = o->noise_out ? cli_fopen_out(o->noise_out) : NULL;
-	st.t_fp = o->t_out ? cli_fopen_out(o->t_out) : NULL;
-	st.target_fp = o->target_out ? cli_fopen_out(o->target_out) : NULL;
+	st.noise_fp = open_side(o, o->noise_out);
+	st.t_fp = open_side(o, o->t_out);
+	st.target_fp = open_side(o, o->target_out);
 	cli_progress_start(&st.progress, "diffuse-noise", 0, o->quiet);
 	if (o->n_inputs == 0)
 		noise_input(&st, NULL);
