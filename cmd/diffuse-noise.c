@@ -27,7 +27,8 @@ static const char usage[] =
 	"      --sigma-data S       data std of the edm target (default 0.5)\n"
 	"      --shift S            flow: t' = S t / (1 + (S-1) t) (default 1; SD3 3)\n"
 	"      --beta-schedule NAME ddpm: linear, scaled-linear, cosine (default linear)\n"
-	"      --beta-start B       ddpm: first beta (default 1e-4; scaled-linear 0.00085)\n"
+	"      --beta-start B       ddpm: first beta (default 1e-4; scaled-linear\n"
+	"                           0.00085)\n"
 	"      --beta-end B         ddpm: last beta (default 0.02; scaled-linear 0.012)\n"
 	"      --cosine-s S         ddpm cosine offset (default 0.008)\n"
 	"      --max-beta B         ddpm cosine clip (default 0.999)\n"
@@ -60,7 +61,7 @@ static const char usage[] =
 	"  -V, --version            version\n"
 	"\n"
 	"Example:\n"
-	"  diffuse-noise --dim 4 --schedule ddpm --step 500 --seed 1 -I text -O text <<< '1 2 3 4'\n";
+	"  printf '1 2 3 4\\n' | diffuse-noise -I text -O text --schedule ddpm --step 500\n";
 
 enum time_mode { TIME_DIST, TIME_FIXED };
 enum t_dist { TDIST_UNIFORM, TDIST_EDM, TDIST_LOGIT_NORMAL };
