@@ -161,8 +161,13 @@ static void check_combinations(const options *o, int n_operands)
 	if (binary && n_operands > 0)
 		cli_usage_error("a FILE operand cannot be combined with --rewards");
 	if (!binary && (o->values || o->dones || o->last_values || o->last_dones || o->mask
-			|| o->logp || o->behavior_logp || o->next_values || o->returns_out || o->envs))
+			|| o->logp || o->behavior_logp || o->next_values || o->returns_out || o->envs
+			|| o->batch_major))
 		cli_usage_error("the binary layout options need --rewards");
+	if (!binary && o->in_fmt != IO_AUTO)
+		cli_usage_error("--input-format: JSON Lines input has no other format");
+	if (!binary && o->out_fmt != IO_F32 && o->out_fmt != IO_F64)
+		cli_usage_error("--output-format: JSON Lines output takes f32 (9 digits) or f64 (17 digits)");
 	if (n_operands > 1)
 		cli_usage_error("one input file at most");
 	if (o->td_target && (o->normalize || o->estimator != EST_GAE || o->lambda_given))

@@ -50,6 +50,13 @@ static gae_track track_of(rollout *ro)
 	return tr;
 }
 
+/* GAE or V-trace over a whole rollout, in the track layout. */
+static void run_track(const gae_params *p, rollout *ro, double *adv, double *ret)
+{
+	gae_track tr = track_of(ro);
+	gae_track_compute(p, &tr, adv, ret);
+}
+
 static gae_params gae(double gamma, double lambda)
 {
 	gae_params p = { .gamma = gamma, .lambda = lambda, .vtrace = 0, .rho_bar = 1.0, .c_bar = 1.0 };
@@ -107,9 +114,8 @@ START_TEST(test_lambda_one_is_discounted_return_minus_value)
 		rollout ro;
 		random_rollout(&ro, N, seed);
 		gae_params p = gae(0.97, 1.0);
-		gae_track tr = track_of(&ro);
 		double adv[N], ret[N];
-		gae_track_compute(&p, &tr, adv, ret);
+		run_track(&p, &ro, adv, ret);
 		/* Monte Carlo: G_t = r_t + gamma G_{t+1} inside an episode,
 		 * G_t = r_t + gamma V(after) at its end or the rollout's end */
 		double g[N];
@@ -129,9 +135,8 @@ START_TEST(test_lambda_zero_is_td_error)
 		rollout ro;
 		random_rollout(&ro, N, seed);
 		gae_params p = gae(0.9, 0.0);
-		gae_track tr = track_of(&ro);
 		double adv[N], ret[N];
-		gae_track_compute(&p, &tr, adv, ret);
+		run_track(&p, &ro, adv, ret);
 		for (size_t t = 0; t < N; t++) {
 			double delta = ro.reward[t] + p.gamma * value_after(&ro, t) - ro.value[t];
 			ck_assert_close(adv[t], delta, 1e-14, 1e-14);
@@ -147,9 +152,8 @@ START_TEST(test_sum_form)
 	rollout ro;
 	random_rollout(&ro, N, 99);
 	gae_params p = gae(0.99, 0.9);
-	gae_track tr = track_of(&ro);
 	double adv[N], ret[N];
-	gae_track_compute(&p, &tr, adv, ret);
+	run_track(&p, &ro, adv, ret);
 	for (size_t t = 0; t < N; t++) {
 		double sum = 0.0, weight = 1.0;
 		for (size_t k = t; k < N; k++) {
