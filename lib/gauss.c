@@ -39,14 +39,19 @@ static uint64_t load_le64(const unsigned char *b)
  * mantissa of 2^52 and subtract 2^52 (exact). */
 #define SMALL_TO_DOUBLE(k) ((vd)((k) | MAGIC_2P52) - 0x1p52)
 
-/* rng.c u53: ((w >> 11) + 0.5) 2^-53, the same rounding of the + 0.5.
+/* rng.c u53: ((w >> 11) + 0.5) 2^-53, the same rounding of the + 0.5,
+ * the same clamp below 1.
  * (Vectors go through pointers: passing 32-byte vectors by value would
  * tie the ABI to AVX.) */
 static void uniform53(const vu *w, vd *u)
 {
 	vu k = *w >> 11;
 	vd d = SMALL_TO_DOUBLE(k & MANT_MASK) + SMALL_TO_DOUBLE(k >> 52) * 0x1p52;
-	*u = (d + 0.5) * 0x1p-53;
+	vd v = (d + 0.5) * 0x1p-53;
+	/* (2^53 - 1 + 0.5) 2^-53 rounds to 1: keep u below 1 as rng.c does */
+	vu at_one = (vu)(v >= 1.0);
+	vd below_one = v - v + 0x1.fffffffffffffp-1;
+	*u = (vd)(((vu)v & ~at_one) | ((vu)below_one & at_one));
 }
 
 /* ln x for positive normal x.  Write x = 2^k z with z in [sqrt(1/2),

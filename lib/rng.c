@@ -7,6 +7,8 @@
 
 #include <sodium.h>
 
+#include "gauss.h"
+
 static void init_sodium(void)
 {
 	/* sodium_init is idempotent and thread-safe; it fails only when the
@@ -90,8 +92,11 @@ static double u53(const unsigned char *b)
 	uint64_t x = 0;
 	for (int i = 0; i < 8; i++)
 		x |= (uint64_t)b[i] << (8 * i);
-	/* the top 53 bits, centred in their cell: never 0, never 1 */
-	return ((double)(x >> 11) + 0.5) * 0x1p-53;
+	/* The top 53 bits, centred in their cell: never 0.  The last cell's
+	 * centre rounds to 1.0 (54 bits would be needed), so it is held at
+	 * the largest double below 1: u is in (0, 1) always. */
+	double u = ((double)(x >> 11) + 0.5) * 0x1p-53;
+	return u < 1.0 ? u : 0x1.fffffffffffffp-1;
 }
 
 enum { BATCH = 256 };
@@ -112,28 +117,8 @@ void rng_uniform_at(const rng *g, uint64_t index, double *out, size_t n)
 
 void rng_normal_at(const rng *g, uint64_t index, double *out, size_t n)
 {
-	/* Box-Muller: pair p uses bytes [16p, 16p+16): u1, u2 -> r cos, r sin. */
-	unsigned char bytes[16 * BATCH];
-	const double two_pi = 6.283185307179586476925286766559;
-	while (n > 0) {
-		uint64_t pair = index / 2;
-		size_t first = (size_t)(index % 2);
-		size_t pairs = (first + n + 1) / 2;
-		if (pairs > BATCH)
-			pairs = BATCH;
-		rng_bytes_at(g, pair * 16, bytes, 16 * pairs);
-		size_t produced = 0;
-		for (size_t p = 0; p < pairs && produced < n; p++) {
-			double u1 = u53(bytes + 16 * p), u2 = u53(bytes + 16 * p + 8);
-			double radius = sqrt(-2.0 * log(u1));
-			double z[2] = {radius * cos(two_pi * u2), radius * sin(two_pi * u2)};
-			for (size_t j = (p == 0 ? first : 0); j < 2 && produced < n; j++)
-				out[produced++] = z[j];
-		}
-		out += produced;
-		n -= produced;
-		index += produced;
-	}
+	/* Box-Muller lives in one place, lib/gauss.c, vectorised. */
+	gauss_normal_at(g, index, out, n);
 }
 
 void rng_uniform(rng *g, double *out, size_t n)

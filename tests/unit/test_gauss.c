@@ -70,14 +70,17 @@ END_TEST
 START_TEST(test_extreme_bytes)
 {
 	/* all-zero words: u1 = 2^-54, the largest radius sqrt(108 ln 2);
-	 * all-one words: u1 rounds to 1, radius 0.  Never NaN or inf. */
+	 * all-one words: u1 is held at 1 - 2^-53, radius sqrt(2^-52) and
+	 * u2 likewise, angle 2 pi (1 - 2^-53).  Never NaN or inf. */
 	unsigned char bytes[32];
 	double z[4];
 	memset(bytes, 0, 16);
 	memset(bytes + 16, 0xff, 16);
 	gauss_box_muller(bytes, 2, z);
 	ck_assert_close(hypot(z[0], z[1]), sqrt(108 * log(2.0)), 1e-14, 0);
-	ck_assert(z[2] == 0 && z[3] == 0);
+	ck_assert_close(hypot(z[2], z[3]), 0x1p-26, 1e-12, 0);
+	ck_assert_close(z[2], 0x1p-26, 1e-12, 0);
+	ck_assert(isfinite(z[3]) && fabs(z[3]) < 1e-22);
 }
 END_TEST
 
