@@ -387,47 +387,6 @@ static void write_table(options *o)
 	angle_work_free(&a);
 }
 
-/* Non-finite float32 input on the fast path.  io's own check
- * (check_finite_f32) runs scalar at -O2 and cost about a third of the run
- * time, so for raw f32 and '<f4' .npy input the reader is told to let
- * everything through and this check, in blocks of constant length that
- * GCC's -O2 vectoriser accepts, takes its place.  An exponent of all ones
- * (Inf, NaN) plus one unit in the exponent's last place carries into the
- * sign bit; no finite value does. */
-enum { FINITE_BLOCK = 64 };
-
-static int all_finite_f32(const float *v, size_t n)
-{
-	size_t i = 0;
-	for (; i + FINITE_BLOCK <= n; i += FINITE_BLOCK) {
-		uint32_t carry = 0;
-		for (size_t j = 0; j < FINITE_BLOCK; j++) {
-			uint32_t bits;
-			memcpy(&bits, v + i + j, sizeof bits);
-			carry |= (bits & 0x7f800000u) + 0x00800000u;
-		}
-		if (carry & 0x80000000u)
-			return 0;
-	}
-	for (; i < n; i++)
-		if (!isfinite(v[i]))
-			return 0;
-	return 1;
-}
-
-/* The message io would give: row, column and byte offset of the first
- * non-finite value among the n_rows rows that end at r->offset. */
-static void die_nonfinite_f32(const io_reader *r, const float *rows, size_t n_rows)
-{
-	size_t n = n_rows * r->dim, i = 0;
-	while (i < n && isfinite(rows[i]))
-		i++;
-	uint64_t row = r->rows - n_rows + i / r->dim;
-	uint64_t byte = r->offset - (uint64_t)(n - i) * sizeof(float);
-	cli_die("%s: non-finite value %s at row %" PRIu64 ", column %zu (byte offset %" PRIu64 ")",
-		r->name, isnan(rows[i]) ? "nan" : rows[i] > 0 ? "inf" : "-inf", row, i % r->dim, byte);
-}
-
 /* The rows of a chunk, as float or double. */
 typedef struct chunk {
 	int f64;
@@ -452,8 +411,6 @@ static size_t chunk_fill(chunk *c, io_reader *r)
 			cli_die("%s", r->err);
 		if (got == 0)
 			break;
-		if (r->allow_nonfinite && !all_finite_f32(chunk_row(c, have), (size_t)got * c->dim))
-			die_nonfinite_f32(r, chunk_row(c, have), (size_t)got);
 		have += (size_t)got;
 	}
 	return have;
@@ -504,7 +461,6 @@ static size_t chunk_tokens(const options *o, size_t elem)
 static void encode_stream(options *o, io_reader *r, const double *pos, size_t n_pos)
 {
 	int f64 = r->fmt == IO_F64 || r->fmt == IO_TEXT || (r->fmt == IO_NPY && r->elem_size == 8);
-	r->allow_nonfinite = !f64; /* checked by all_finite_f32 instead */
 	o->rope.seq_len = dynamic_seq_len(o, pos, n_pos, r);
 	angle_work a;
 	angle_work_init(&a, o);

@@ -398,29 +398,48 @@ static int check_finite(io_reader *r, const double *v, size_t n_rows, uint64_t f
 	return 0;
 }
 
+/* An exponent of all ones (Inf, NaN) plus one unit in the exponent's last
+ * place carries into the sign bit; no finite value does.  Blocks of a
+ * constant length let GCC's -O2 vectoriser take the loop. */
+enum { FINITE_BLOCK = 64 };
+
+static int all_finite_f32(const float *v, size_t n)
+{
+	size_t i = 0;
+	for (; i + FINITE_BLOCK <= n; i += FINITE_BLOCK) {
+		uint32_t carry = 0;
+		for (size_t j = 0; j < FINITE_BLOCK; j++) {
+			uint32_t bits;
+			memcpy(&bits, v + i + j, sizeof bits);
+			carry |= (bits & 0x7f800000u) + 0x00800000u;
+		}
+		if (carry & 0x80000000u)
+			return 0;
+	}
+	for (; i < n; i++)
+		if (!isfinite(v[i]))
+			return 0;
+	return 1;
+}
+
 static int check_finite_f32(io_reader *r, const float *v, size_t n_rows, uint64_t first_row)
 {
 	size_t n = n_rows * r->dim;
-	/* An exponent of all ones is Inf or NaN; this integer test vectorises
-	 * where isfinite() on floats would not. */
-	uint32_t bad = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t bits;
-		memcpy(&bits, &v[i], 4);
-		bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
-	}
-	for (size_t i = 0; bad && i < n; i++)
-		if (!isfinite(v[i])) {
-			report_nonfinite(r, v[i], first_row + i / r->dim, i % r->dim, r->offset - (uint64_t)(n - i) * 4);
-			return -1;
-		}
-	return 0;
+	if (all_finite_f32(v, n))
+		return 0;
+	size_t i = 0;
+	while (i < n && isfinite(v[i]))
+		i++;
+	report_nonfinite(r, v[i], first_row + i / r->dim, i % r->dim, r->offset - (uint64_t)(n - i) * 4);
+	return -1;
 }
 
 /* Raw rows into dst; returns rows or -1.  At a clean end returns 0. */
 static long read_raw_rows(io_reader *r, unsigned char *dst, size_t max_rows)
 {
 	size_t row_bytes = r->dim * r->elem_size;
+	if (r->pending_error)
+		return -1;
 	if (r->npy_rows >= 0 && (uint64_t)r->npy_rows - r->rows < max_rows)
 		max_rows = (size_t)((uint64_t)r->npy_rows - r->rows);
 	if (max_rows == 0 || r->eof) {
@@ -449,6 +468,13 @@ static long read_raw_rows(io_reader *r, unsigned char *dst, size_t max_rows)
 		if (part) {
 			RERR(r, "%s: truncated input: %zu bytes at byte offset %" PRIu64 " do not make a row of %zu bytes", r->name,
 			     part, start + got - part, row_bytes);
+			/* The whole rows before the break are good: give them
+			 * now and the error at the next call. */
+			r->offset -= part;
+			if (got >= row_bytes) {
+				r->pending_error = 1;
+				return (long)(got / row_bytes);
+			}
 			return -1;
 		}
 		if (r->npy_rows >= 0 && r->rows + got / row_bytes < (uint64_t)r->npy_rows) {

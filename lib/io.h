@@ -54,6 +54,7 @@ typedef struct io_reader {
 	size_t text_vals_cap;
 	int text_pending;       /* text: text_vals holds a row not yet given */
 	int eof;
+	int pending_error;      /* err[] is set; whole rows before it were given */
 	char err[320];
 } io_reader;
 
@@ -65,7 +66,8 @@ typedef struct io_reader {
 int io_reader_open(io_reader *r, FILE *fp, const char *name, enum io_format fmt, size_t dim);
 /* Read up to max_rows rows into out (max_rows * dim doubles).  Returns the
  * number of rows read (0 at a clean end), or -1 on error (truncated row,
- * bad number, non-finite value, read error). */
+ * bad number, non-finite value, read error).  The whole rows before a
+ * truncated one are returned first; the error comes with the next call. */
 long io_read_rows(io_reader *r, double *out, size_t max_rows);
 /* The same for float32 output, for kernels that work in float (rope). */
 long io_read_rows_f32(io_reader *r, float *out, size_t max_rows);
