@@ -360,6 +360,12 @@ START_TEST(test_batch_float32_storage)
 		ck_assert_float_eq(advf[i], (float)adv[i]);
 		ck_assert_float_eq(retf[i], (float)ret[i]);
 	}
+	/* in place: advantages over the rewards, returns over the values */
+	gae_batch_compute(&p, &b32, rf, vf);
+	for (size_t i = 0; i < T * E; i++) {
+		ck_assert_float_eq(rf[i], advf[i]);
+		ck_assert_float_eq(vf[i], retf[i]);
+	}
 	/* batch normalisation agrees with the double one */
 	gae_batch_normalize(&b64, adv);
 	gae_batch_normalize(&b32, advf);
