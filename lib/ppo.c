@@ -173,7 +173,7 @@ static inline void ppo_clip_loss(const ppo_config *c, double adv, double ratio,
 	o->clip_low = (adv < 0) & (ratio < lo);
 	o->clip_high = (adv > 0) & (ratio > hi);
 	double d_loss = (o->clip_low | o->clip_high) ? 0.0 : -adv * d_ratio;
-	double cap = (adv < 0) & (c->dual_clip > 0) ? -adv * c->dual_clip : INFINITY;
+	double cap = ((adv < 0) & (c->dual_clip > 0)) ? -adv * c->dual_clip : INFINITY;
 	o->clip_dual = loss > cap;
 	o->pg = loss < cap ? loss : cap;
 	o->d_pg = o->clip_dual ? 0.0 : d_loss;
