@@ -82,56 +82,104 @@ void cli_help(const char *text)
 	exit(EXIT_SUCCESS);
 }
 
-double cli_double(const char *opt, const char *arg, double lo, double hi)
+int cli_parse_double(const char *arg, double lo, double hi, double *out, char *why, size_t why_len)
 {
 	char *end;
 	errno = 0;
 	double v = strtod(arg, &end);
-	if (end == arg || *end != '\0' || arg[strspn(arg, " \t")] == '\0')
-		cli_usage_error("%s: '%s' is not a number", opt, arg);
-	if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1.0))
-		cli_usage_error("%s: '%s' is not a finite number", opt, arg);
-	if (v < lo || v > hi)
-		cli_usage_error("%s: %s is out of range [%.9g, %.9g]", opt, arg, lo, hi);
-	return v;
+	if (end == arg || *end != '\0' || arg[strspn(arg, " \t\n\v\f\r")] == '\0') {
+		snprintf(why, why_len, "'%s' is not a number", arg);
+		return -1;
+	}
+	if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1.0)) {
+		snprintf(why, why_len, "'%s' is not a finite number", arg);
+		return -1;
+	}
+	if (v < lo || v > hi) {
+		snprintf(why, why_len, "%s is out of range [%.9g, %.9g]", arg, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
-long long cli_llong(const char *opt, const char *arg, long long lo, long long hi)
+int cli_parse_llong(const char *arg, long long lo, long long hi, long long *out, char *why, size_t why_len)
 {
 	char *end;
 	errno = 0;
 	long long v = strtoll(arg, &end, 10);
-	if (end == arg || *end != '\0')
-		cli_usage_error("%s: '%s' is not an integer", opt, arg);
-	if (errno == ERANGE || v < lo || v > hi)
-		cli_usage_error("%s: %s is out of range [%lld, %lld]", opt, arg, lo, hi);
-	return v;
+	if (end == arg || *end != '\0') {
+		snprintf(why, why_len, "'%s' is not an integer", arg);
+		return -1;
+	}
+	if (errno == ERANGE || v < lo || v > hi) {
+		snprintf(why, why_len, "%s is out of range [%lld, %lld]", arg, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
-size_t cli_size(const char *opt, const char *arg, size_t lo, size_t hi)
+int cli_parse_size(const char *arg, size_t lo, size_t hi, size_t *out, char *why, size_t why_len)
 {
 	char *end;
 	errno = 0;
-	if (arg[strspn(arg, " \t")] == '-')
-		cli_usage_error("%s: %s is out of range [%zu, %zu]", opt, arg, lo, hi);
+	if (arg[strspn(arg, " \t\n\v\f\r")] == '-') {
+		snprintf(why, why_len, "%s is out of range [%zu, %zu]", arg, lo, hi);
+		return -1;
+	}
 	unsigned long long v = strtoull(arg, &end, 10);
 	if (end != arg && (*end == 'e' || *end == 'E' || *end == '.')) {
-		/* "1e6": accept a count written in floating point when exact. */
+		/* "1e6": a count written in floating point, when it is whole */
 		char *dend;
 		double d = strtod(arg, &dend);
 		if (*dend == '\0' && isfinite(d) && d >= 0 && d == floor(d)) {
-			if (d > (double)hi)
-				cli_usage_error("%s: %s is out of range [%zu, %zu]", opt, arg, lo, hi);
+			if (d > (double)hi) {
+				snprintf(why, why_len, "%s is out of range [%zu, %zu]", arg, lo, hi);
+				return -1;
+			}
 			v = (unsigned long long)d;
 			end = dend;
 			errno = 0;
 		}
 	}
-	if (end == arg || *end != '\0')
-		cli_usage_error("%s: '%s' is not a whole number", opt, arg);
-	if (errno == ERANGE || v < lo || v > hi)
-		cli_usage_error("%s: %s is out of range [%zu, %zu]", opt, arg, lo, hi);
-	return (size_t)v;
+	if (end == arg || *end != '\0') {
+		snprintf(why, why_len, "'%s' is not a whole number", arg);
+		return -1;
+	}
+	if (errno == ERANGE || v < lo || v > hi) {
+		snprintf(why, why_len, "%s is out of range [%zu, %zu]", arg, lo, hi);
+		return -1;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
+double cli_double(const char *opt, const char *arg, double lo, double hi)
+{
+	char why[160];
+	double v;
+	if (cli_parse_double(arg, lo, hi, &v, why, sizeof why) != 0)
+		cli_usage_error("%s: %s", opt, why);
+	return v;
+}
+
+long long cli_llong(const char *opt, const char *arg, long long lo, long long hi)
+{
+	char why[160];
+	long long v;
+	if (cli_parse_llong(arg, lo, hi, &v, why, sizeof why) != 0)
+		cli_usage_error("%s: %s", opt, why);
+	return v;
+}
+
+size_t cli_size(const char *opt, const char *arg, size_t lo, size_t hi)
+{
+	char why[160];
+	size_t v;
+	if (cli_parse_size(arg, lo, hi, &v, why, sizeof why) != 0)
+		cli_usage_error("%s: %s", opt, why);
+	return v;
 }
 
 int cli_choice(const char *opt, const char *arg, const char *const choices[])

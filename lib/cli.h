@@ -35,6 +35,12 @@ noreturn void cli_version(void);
 /* Print text (the --help page) to stdout and exit 0 (after a checked close). */
 noreturn void cli_help(const char *text);
 
+/* The non-exiting cores of the parsers below: 0 and *out, or -1 with the
+ * reason in why ("'0.9x' is not a number").  For tests and fuzzers. */
+int cli_parse_double(const char *arg, double lo, double hi, double *out, char *why, size_t why_len);
+int cli_parse_llong(const char *arg, long long lo, long long hi, long long *out, char *why, size_t why_len);
+int cli_parse_size(const char *arg, size_t lo, size_t hi, size_t *out, char *why, size_t why_len);
+
 /* Strict numeric parsing of option OPT's argument ARG.  Trailing junk,
  * empty strings, out-of-range and non-finite values are usage errors that
  * name the option: "--gamma: '0.9x' is not a number". */

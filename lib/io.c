@@ -486,6 +486,13 @@ static long read_raw_rows(io_reader *r, unsigned char *dst, size_t max_rows)
 	return (long)(got / row_bytes);
 }
 
+/* The blanks between numbers: C's isspace in the "C" locale, all of
+ * which strtod would skip anyway. */
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
 /* The numbers of one text line into r->text_vals; returns how many (0 for a
  * blank or comment line), or -1 on error. */
 static long parse_text_line(io_reader *r, char *s, size_t len)
@@ -500,15 +507,15 @@ static long parse_text_line(io_reader *r, char *s, size_t len)
 	size_t k = 0;
 	char *p = s;
 	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		while (is_blank(*p))
 			p++;
 		if (!*p)
 			break;
 		char *end;
 		double v = strtod(p, &end);
-		if (end == p || (*end && *end != ' ' && *end != '\t' && *end != '\r' && *end != '\n')) {
+		if (end == p || (*end && !is_blank(*end))) {
 			char *tok_end = p;
-			while (*tok_end && *tok_end != ' ' && *tok_end != '\t' && *tok_end != '\n')
+			while (*tok_end && !is_blank(*tok_end))
 				tok_end++;
 			RERR(r, "%s: line %" PRIu64 ": '%.*s' is not a number", r->name, r->line,
 			     (int)(tok_end - p > 40 ? 40 : tok_end - p), p);
@@ -557,12 +564,6 @@ static int next_text_row(io_reader *r)
 			RERR(r, "%s: line %" PRIu64 ": %ld numbers, expected %zu", r->name, r->line, k, r->dim);
 			return -1;
 		}
-		if (!r->allow_nonfinite)
-			for (size_t j = 0; j < r->dim; j++)
-				if (!isfinite(r->text_vals[j])) {
-					report_nonfinite(r, r->text_vals[j], r->rows, j, 0);
-					return -1;
-				}
 		return 1;
 	}
 }
@@ -581,6 +582,14 @@ static long read_text_rows(io_reader *r, double *out, size_t max_rows)
 				break;
 		}
 		r->text_pending = 0;
+		/* checked here, not when read, so that a row read ahead at open
+		 * sees the caller's allow_nonfinite */
+		if (!r->allow_nonfinite)
+			for (size_t j = 0; j < r->dim; j++)
+				if (!isfinite(r->text_vals[j])) {
+					report_nonfinite(r, r->text_vals[j], r->rows, j, 0);
+					return -1;
+				}
 		memcpy(out + n * r->dim, r->text_vals, r->dim * sizeof *out);
 		n++;
 		r->rows++;

@@ -27,13 +27,22 @@ void jsonl_reader_init(jsonl_reader *r, FILE *fp, const char *name)
 	r->max_depth = 64;
 }
 
-/* Nesting depth of brackets outside strings; cJSON recurses once per level. */
-static size_t nesting_depth(const char *s, size_t n)
+/* One pass over the raw line before cJSON sees it: the nesting depth of
+ * brackets outside strings (cJSON recurses once per level), and control
+ * bytes, which RFC 8259 allows neither in strings (section 7) nor as white
+ * space (section 2: only space, tab, LF, CR) but cJSON's parser skips as
+ * blanks.  Returns 0, or -1 with *bad_col the 1-based column of a control
+ * byte. */
+static int scan_line(const char *s, size_t n, size_t *max_depth, size_t *bad_col)
 {
 	size_t depth = 0, max = 0;
 	int in_string = 0;
 	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 && !(!in_string && (c == '\t' || c == '\r'))) {
+			*bad_col = i + 1;
+			return -1;
+		}
 		if (in_string) {
 			if (c == '\\')
 				i++;
@@ -48,7 +57,8 @@ static size_t nesting_depth(const char *s, size_t n)
 			depth--;
 		}
 	}
-	return max;
+	*max_depth = max;
+	return 0;
 }
 
 static int all_blank(const char *s, size_t n)
@@ -84,7 +94,12 @@ int jsonl_next(jsonl_reader *r)
 		}
 		if (all_blank(r->line, len))
 			continue;
-		if (nesting_depth(r->line, len) > r->max_depth) {
+		size_t depth = 0, bad_col = 0;
+		if (scan_line(r->line, len, &depth, &bad_col) != 0) {
+			set_err(r, "line %" PRIu64 ": control character at column %zu", r->lineno, bad_col);
+			return -1;
+		}
+		if (depth > r->max_depth) {
 			set_err(r, "line %" PRIu64 ": JSON nested deeper than %zu levels", r->lineno, r->max_depth);
 			return -1;
 		}

@@ -18,6 +18,26 @@ START_TEST(test_numbers_accepted)
 }
 END_TEST
 
+START_TEST(test_parse_cores)
+{
+	char why[160];
+	double d;
+	size_t z;
+	long long ll;
+	ck_assert_int_eq(cli_parse_double("0.9x", 0, 1, &d, why, sizeof why), -1);
+	ck_assert_str_eq(why, "'0.9x' is not a number");
+	ck_assert_int_eq(cli_parse_double("1e400", -1e308, 1e308, &d, why, sizeof why), -1);
+	ck_assert_str_eq(why, "'1e400' is not a finite number");
+	ck_assert_int_eq(cli_parse_double(" ", 0, 1, &d, why, sizeof why), -1);
+	ck_assert_int_eq(cli_parse_size("1e12", 1, 1 << 24, &z, why, sizeof why), -1);
+	ck_assert_str_eq(why, "1e12 is out of range [1, 16777216]");
+	ck_assert_int_eq(cli_parse_size("99999999999999999999999", 1, 100, &z, why, sizeof why), -1);
+	ck_assert_int_eq(cli_parse_llong("9223372036854775808", 0, 1, &ll, why, sizeof why), -1);
+	ck_assert_int_eq(cli_parse_llong("12", 0, 100, &ll, why, sizeof why), 0);
+	ck_assert_int_eq(ll, 12);
+}
+END_TEST
+
 /* The forked children's messages are expected: keep them off the log. */
 static void quiet_stderr(void)
 {
@@ -107,6 +127,7 @@ static Suite *cli_suite(void)
 	Suite *s = suite_create("cli");
 	TCase *tc = tcase_create("cli");
 	tcase_add_test(tc, test_numbers_accepted);
+	tcase_add_test(tc, test_parse_cores);
 	tcase_add_exit_test(tc, test_trailing_junk, 2);
 	tcase_add_exit_test(tc, test_empty, 2);
 	tcase_add_exit_test(tc, test_nan, 2);

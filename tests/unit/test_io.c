@@ -244,6 +244,34 @@ START_TEST(test_text_reader)
 	fclose(in);
 	free(keep);
 
+	/* vertical tab and form feed are blanks like the others */
+	text = "1\v2\f\n3 4 \v\n";
+	in = mem_in(text, strlen(text), &keep);
+	ck_assert_int_eq(io_reader_open(&r, in, "t.txt", IO_TEXT, 0), 0);
+	ck_assert_int_eq(io_read_rows(&r, out, 3), 2);
+	ck_assert_double_eq(out[3], 4);
+	io_reader_close(&r);
+	fclose(in);
+	free(keep);
+
+	/* the first row, read ahead at open, obeys allow_nonfinite too */
+	text = "1 nan\n";
+	in = mem_in(text, strlen(text), &keep);
+	ck_assert_int_eq(io_reader_open(&r, in, "t.txt", IO_TEXT, 0), 0);
+	r.allow_nonfinite = 1;
+	ck_assert_int_eq(io_read_rows(&r, out, 3), 1);
+	ck_assert(isnan(out[1]));
+	io_reader_close(&r);
+	fclose(in);
+	free(keep);
+	in = mem_in(text, strlen(text), &keep);
+	ck_assert_int_eq(io_reader_open(&r, in, "t.txt", IO_TEXT, 0), 0);
+	ck_assert_int_eq(io_read_rows(&r, out, 3), -1);
+	ck_assert_msg(strstr(r.err, "t.txt: line 1: non-finite value nan (row 0, column 1)"), "%s", r.err);
+	io_reader_close(&r);
+	fclose(in);
+	free(keep);
+
 	text = "1 2x\n";
 	in = mem_in(text, strlen(text), &keep);
 	ck_assert_int_eq(io_reader_open(&r, in, "t.txt", IO_TEXT, 2), 0);

@@ -63,6 +63,10 @@ START_TEST(test_bad_lines)
 {
 	expect_error("{\"a\":1}\n{\"a\":\n", "line 2: invalid JSON");
 	expect_error("[1,2]\n", "line 1: not a JSON object");
+	/* cJSON skips any byte below 0x20 as a blank; JSON does not */
+	expect_error("{\r\x1b}\n", "line 1: control character at column 3");
+	expect_error("{\"a\":\"x\ty\"}\n", "line 1: control character at column 8");
+	expect_error("{\"a\":\x01 1}\n", "line 1: control character at column 6");
 	expect_error("{\"a\":1} x\n", "line 1: text after the JSON value");
 	expect_error("{\"a\":1}\n\n{\"a\":\"\0\"}\n", "line 3"); /* text ends at the NUL: invalid */
 	char deep[300];
