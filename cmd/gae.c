@@ -558,10 +558,13 @@ static int map_column(const options *o, const char *path, int f64, column *c)
 	enum io_format want = f64 ? IO_F64 : IO_F32;
 	if (strcmp(path, "-") == 0 || !(o->in_fmt == want || (o->in_fmt == IO_AUTO && !f64)))
 		return 0;
+	struct stat st;
+	/* stat first: opening and closing a FIFO would break its writer */
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return 0;
-	struct stat st;
 	size_t elem = f64 ? sizeof(double) : sizeof(float);
 	void *map = MAP_FAILED;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
