@@ -175,6 +175,11 @@ static void parse_options(int argc, char **argv, config *c)
 		cli_usage_error("--group-size reads one input");
 	if (!c->out_field)
 		c->out_field = c->process ? "advantages" : "advantage";
+	const char *read[] = { c->group_field, c->reward_field, c->length_field, c->correct_field,
+		c->step_rewards_field, c->step_ends_field };
+	for (size_t k = 0; k < sizeof read / sizeof *read; k++)
+		if (strcmp(read[k], c->out_field) == 0)
+			cli_usage_error("--advantage-field '%s' is also a field read", c->out_field);
 	const char *names[] = { c->group_field, c->reward_field, c->length_field, c->correct_field,
 		c->step_rewards_field, c->step_ends_field, c->out_field };
 	for (size_t k = 0; k < sizeof names / sizeof *names; k++)
@@ -283,9 +288,17 @@ typedef struct scanner {
 	const char *why;      /* what went wrong */
 	field_ref *fields;
 	size_t n_fields;
-	uint64_t name_lengths;  /* bit L set: some wanted name has L bytes */
+	field_ref *by_key[32];  /* the wanted names by key_slot */
 	const char *dup;      /* a wanted field given twice */
 } scanner;
+
+#define KEY_SLOTS 32
+
+/* Where a key of n bytes starting with c is looked up (n > 0). */
+static size_t key_slot(size_t n, char c)
+{
+	return (n * 7 + (unsigned char)c) % KEY_SLOTS;
+}
 
 /* The scanner's leaf functions are forced inline into the object and
  * value loops: the calls cost more than the work on short keys. */
@@ -311,6 +324,9 @@ static void init_tables(void)
 
 static HOT const char *skip_ws(const char *p, const char *end)
 {
+	/* the usual case first: no blank at all */
+	if (p < end && (unsigned char)*p > ' ')
+		return p;
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
 		p++;
 	return p;
@@ -494,9 +510,32 @@ static long unescape_key(const char *k, size_t n, char *out, size_t cap)
 	return (long)o;
 }
 
-/* memcmp(a, b, n) == 0 for the short keys of a record, without a call. */
+/* memcmp(a, b, n) == 0 for the short keys of a record, without a call:
+ * whole words, the last one overlapping the one before. */
 static HOT int same_bytes(const char *a, const char *b, size_t n)
 {
+	uint64_t wa, wb;
+	uint32_t ha, hb;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8) {
+			memcpy(&wa, a + i, 8);
+			memcpy(&wb, b + i, 8);
+			if (wa != wb)
+				return 0;
+		}
+		memcpy(&wa, a + n - 8, 8);
+		memcpy(&wb, b + n - 8, 8);
+		return wa == wb;
+	}
+	if (n >= 4) {
+		memcpy(&ha, a, 4);
+		memcpy(&hb, b, 4);
+		if (ha != hb)
+			return 0;
+		memcpy(&ha, a + n - 4, 4);
+		memcpy(&hb, b + n - 4, 4);
+		return ha == hb;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (a[i] != b[i])
 			return 0;
@@ -514,13 +553,32 @@ static HOT field_ref *match_key(scanner *s, const char *key, size_t n, int escap
 		key = plain;
 		n = (size_t)got;
 	}
-	if (n < 64 && !(s->name_lengths >> n & 1))
+	if (n == 0)
 		return NULL;
-	for (size_t k = 0; k < s->n_fields; k++)
-		if (s->fields[k].name_len == n && s->fields[k].name[0] == key[0]
-		    && same_bytes(s->fields[k].name, key, n))
-			return &s->fields[k];
-	return NULL;
+	for (size_t j = key_slot(n, key[0]);; j = (j + 1) % KEY_SLOTS) {
+		field_ref *f = s->by_key[j];
+		if (!f)
+			return NULL;
+		if (f->name_len == n && same_bytes(f->name, key, n))
+			return f;
+	}
+}
+
+/* Index the wanted names by key_slot; fields named alike share a slot
+ * chain, and the first of them wins (a field may be asked for twice, as
+ * --length-field equal to --reward-field would). */
+static void index_fields(scanner *s)
+{
+	memset(s->by_key, 0, sizeof s->by_key);
+	for (size_t k = 0; k < s->n_fields; k++) {
+		field_ref *f = &s->fields[k];
+		size_t j = key_slot(f->name_len, f->name[0]);
+		while (s->by_key[j] && !(s->by_key[j]->name_len == f->name_len
+		       && memcmp(s->by_key[j]->name, f->name, f->name_len) == 0))
+			j = (j + 1) % KEY_SLOTS;
+		if (!s->by_key[j])
+			s->by_key[j] = f;
+	}
 }
 
 static const char *scan_object(scanner *s, const char *p, int depth)
@@ -1053,9 +1111,7 @@ static void read_records(const config *c, const source *srcs, size_t n_src, batc
 	for (size_t k = 0; k < N_FIELDS; k++)
 		fields[k].name_len = strlen(fields[k].name);
 	scanner s = { .fields = fields, .n_fields = N_FIELDS };
-	for (size_t k = 0; k < N_FIELDS; k++)
-		if (fields[k].name_len < 64)
-			s.name_lengths |= (uint64_t)1 << fields[k].name_len;
+	index_fields(&s);
 	group_table table = { 0 };
 	const char *last_group = NULL;
 	size_t last_len = 0, last_id = 0;
@@ -1173,32 +1229,86 @@ static void check_float_range(const batch *b, const result *res, const source *s
 
 /* ---- writing ------------------------------------------------------------- */
 
+/* Records go out through one large buffer.  lib/jsonl's
+ * jsonl_write_appended makes five stdio calls per record, which cost a
+ * quarter of a run on a million completions (tests/bench/grpo-adv.sh); the
+ * scanner has already proved each line to be one object, so the insertion
+ * point is simply the last '}' and the output is assembled with memcpy.
+ * The rule is jsonl_write_appended's: fields go before the closing brace,
+ * after a comma unless the object is empty, every other byte unchanged. */
+typedef struct out_buffer {
+	char *buf;
+	size_t used, cap;
+} out_buffer;
+
+static void out_flush(out_buffer *o)
+{
+	if (o->used && fwrite(o->buf, 1, o->used, stdout) != o->used)
+		cli_die("write error: standard output: %s", strerror(errno));
+	o->used = 0;
+}
+
+static void out_bytes(out_buffer *o, const char *p, size_t n)
+{
+	if (n > o->cap - o->used) {
+		out_flush(o);
+		if (n > o->cap) {
+			if (fwrite(p, 1, n, stdout) != n)
+				cli_die("write error: standard output: %s", strerror(errno));
+			return;
+		}
+	}
+	memcpy(o->buf + o->used, p, n);
+	o->used += n;
+}
+
+/* Append one record: LINE (a checked object) with FIELD inserted. */
+static void out_record(out_buffer *o, const char *line, size_t len, const char *field, size_t field_len)
+{
+	size_t brace = len;
+	while (line[brace - 1] != '}')
+		brace--;
+	brace--;
+	const char *first = skip_ws(memchr(line, '{', len) + 1, line + brace);
+	int empty = first == line + brace;
+	out_bytes(o, line, brace);
+	if (!empty)
+		out_bytes(o, ",", 1);
+	out_bytes(o, field, field_len);
+	out_bytes(o, line + brace, len - brace);
+	out_bytes(o, "\n", 1);
+}
+
 static void write_records(const config *c, const batch *b, const result *res)
 {
-	jsonl_fields key = { 0 }, add = { 0 };
+	jsonl_fields key = { 0 };
 	if (jsonl_fields_raw(&key, c->out_field, "") != 0)
 		cli_die("out of memory");
-	size_t prefix = key.len;
+	out_buffer out = { .cap = 1 << 20 };
+	out.buf = alloc_array(out.cap, 1);
+	char *add = NULL;
+	size_t add_cap = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		size_t first = res->token_offset ? res->token_offset[i] : i;
 		size_t count = res->token_offset ? res->token_offset[i + 1] - first : 1;
-		reserve(&add.buf, &add.cap, prefix + 3 + count * 41, 1);
-		memcpy(add.buf, key.buf, prefix);
-		add.len = prefix;
+		reserve(&add, &add_cap, key.len + 3 + count * 41, 1);
+		memcpy(add, key.buf, key.len);
+		size_t n = key.len;
 		if (res->token_offset)
-			add.buf[add.len++] = '[';
+			add[n++] = '[';
 		for (size_t t = 0; t < count; t++) {
 			if (t)
-				add.buf[add.len++] = ',';
-			add.len += format_f32(res->adv[first + t], add.buf + add.len);
+				add[n++] = ',';
+			n += format_f32(res->adv[first + t], add + n);
 		}
 		if (res->token_offset)
-			add.buf[add.len++] = ']';
-		if (jsonl_write_appended(stdout, b->line[i], b->len[i], &add) != 0)
-			cli_die("write error: standard output: %s", strerror(errno));
+			add[n++] = ']';
+		out_record(&out, b->line[i], b->len[i], add, n);
 	}
+	out_flush(&out);
 	jsonl_fields_free(&key);
-	free(add.buf);
+	free(add);
+	free(out.buf);
 }
 
 static void stats_number(FILE *fp, const char *key, double v, const char *sep)
@@ -1304,9 +1414,6 @@ int main(int argc, char **argv)
 	init_tables();
 	config c;
 	parse_options(argc, argv, &c);
-	static char out_buf[1 << 16];
-	if (setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf) != 0)
-		cli_die("cannot buffer standard output");
 	if (c.group_size)
 		run_binary(&c, optind < argc ? argv[optind] : NULL);
 	else
