@@ -3,6 +3,7 @@
  * respect to every token's log-probability.  The math is lib/ppo.c; this
  * file reads sequences (JSON Lines, or a binary frame of token columns),
  * and writes the JSON summary and the per-token rows. */
+#include <float.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -613,35 +614,83 @@ static void read_frame(FILE *in, run *rn, const options *o, const layout *l)
 
 /* ---- output ----------------------------------------------------------- */
 
-static void put_field(const char *name, double v, int defined, int f64, int last)
+/* A number the output can carry: finite, and within float32's range
+ * unless it is written as float64. */
+static int representable(double v, int f64)
 {
-	char num[64];
-	if (defined && isfinite(v))
-		io_format_number(num, sizeof num, v, f64);
-	else
-		strcpy(num, "null");
-	printf("\"%s\": %s%s", name, num, last ? "}\n" : ", ");
+	return isfinite(v) && (f64 || fabs(v) <= FLT_MAX);
+}
+
+static noreturn void die_unrepresentable(const char *name, const char *what, int f64)
+{
+	cli_die("%s: %s %s", name, what, f64 ? "is not finite: the inputs are too large"
+		: "does not fit float32 (try -O f64)");
+}
+
+typedef struct summary_field {
+	const char *name;
+	double v;
+	int defined;    /* else null */
+} summary_field;
+
+enum { N_SUMMARY = 15 };
+
+static void summary_fields(const ppo_summary *s, summary_field f[N_SUMMARY])
+{
+	int ratios = s->tokens > 0;
+	summary_field all[N_SUMMARY] = {
+		{ "loss", s->loss, 1 }, { "pg_loss", s->pg_loss, 1 },
+		{ "kl", s->kl, s->has_kl }, { "entropy", s->entropy, s->has_entropy },
+		{ "value_loss", s->value_loss, s->has_value },
+		{ "clipfrac", s->clipfrac, 1 }, { "clipfrac_low", s->clipfrac_low, 1 },
+		{ "clipfrac_high", s->clipfrac_high, 1 }, { "clipfrac_dual", s->clipfrac_dual, 1 },
+		{ "vf_clipfrac", s->vf_clipfrac, s->has_value },
+		{ "approx_kl", s->approx_kl, 1 }, { "ppo_kl", s->ppo_kl, 1 },
+		{ "ratio_min", s->ratio_min, ratios }, { "ratio_mean", s->ratio_mean, ratios },
+		{ "ratio_max", s->ratio_max, ratios },
+	};
+	memcpy(f, all, sizeof all);
+}
+
+/* Every number is checked before anything is written. */
+static void check_summary(const run *rn, const ppo_summary *s, int f64)
+{
+	summary_field f[N_SUMMARY];
+	summary_fields(s, f);
+	for (int i = 0; i < N_SUMMARY; i++)
+		if (f[i].defined && !representable(f[i].v, f64)) {
+			char what[64];
+			snprintf(what, sizeof what, "'%s'", f[i].name);
+			die_unrepresentable(rn->name, what, f64);
+		}
 }
 
 static void write_summary(const ppo_summary *s, int f64)
 {
+	summary_field f[N_SUMMARY];
+	summary_fields(s, f);
 	putchar('{');
-	put_field("loss", s->loss, 1, f64, 0);
-	put_field("pg_loss", s->pg_loss, 1, f64, 0);
-	put_field("kl", s->kl, s->has_kl, f64, 0);
-	put_field("entropy", s->entropy, s->has_entropy, f64, 0);
-	put_field("value_loss", s->value_loss, s->has_value, f64, 0);
-	put_field("clipfrac", s->clipfrac, 1, f64, 0);
-	put_field("clipfrac_low", s->clipfrac_low, 1, f64, 0);
-	put_field("clipfrac_high", s->clipfrac_high, 1, f64, 0);
-	put_field("clipfrac_dual", s->clipfrac_dual, 1, f64, 0);
-	put_field("vf_clipfrac", s->vf_clipfrac, s->has_value, f64, 0);
-	put_field("approx_kl", s->approx_kl, 1, f64, 0);
-	put_field("ppo_kl", s->ppo_kl, 1, f64, 0);
-	put_field("ratio_min", s->ratio_min, 1, f64, 0);
-	put_field("ratio_mean", s->ratio_mean, 1, f64, 0);
-	put_field("ratio_max", s->ratio_max, 1, f64, 0);
+	for (int i = 0; i < N_SUMMARY; i++) {
+		char num[64] = "null";
+		if (f[i].defined)
+			io_format_number(num, sizeof num, f[i].v, f64);
+		printf("\"%s\": %s, ", f[i].name, num);
+	}
 	printf("\"tokens\": %" PRIu64 ", \"sequences\": %" PRIu64 "}\n", s->tokens, s->sequences);
+}
+
+static void check_per_token(const run *rn, const ppo_summary *s, const ppo_out *outs,
+	size_t n, int f64)
+{
+	for (size_t t = 0; t < n; t++) {
+		double c, g;
+		ppo_out_final(s, &outs[t], &c, &g);
+		if (!representable(c, f64) || !representable(g, f64)) {
+			char what[64];
+			snprintf(what, sizeof what, "the output of token %zu", t);
+			die_unrepresentable(rn->name, what, f64);
+		}
+	}
 }
 
 static void write_per_token(FILE *fp, const char *path, const options *o,
@@ -691,11 +740,15 @@ int main(int argc, char **argv)
 	ppo_summary s;
 	ppo_out *outs = NULL;
 	run_finish(&rn, &s, &outs);
+	int f64 = o.out_fmt == IO_F64;
+	check_summary(&rn, &s, f64);
+	if (per_token)
+		check_per_token(&rn, &s, outs, rn.n_tok, f64);
 	if (per_token) {
 		write_per_token(per_token, o.per_token, &o, &s, outs, rn.n_tok);
 		cli_fclose(per_token, o.per_token);
 	}
-	write_summary(&s, o.out_fmt == IO_F64);
+	write_summary(&s, f64);
 	free(outs);
 	run_free(&rn);
 	if (in != stdin)

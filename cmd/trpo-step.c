@@ -1,6 +1,7 @@
 /* trpo-step: TRPO's natural-gradient step as a filter.  Score vectors
  * (N rows of P) on standard input, advantages (N values) from a file; the
  * step (one row of P) on standard output.  The math is lib/trpo.c. */
+#include <float.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -123,11 +124,41 @@ static double *read_rows(FILE *fp, const char *name, enum io_format fmt, size_t 
 	return rows;
 }
 
+/* Finite, and within float32's range unless written as float64. */
+static int representable(double v, int f64)
+{
+	return isfinite(v) && (f64 || fabs(v) <= FLT_MAX);
+}
+
+/* Everything is checked before anything is written. */
+static void check_outputs(const options *o, const double *step, size_t p,
+	const trpo_result *res, const double *residuals)
+{
+	int f64 = o->out_fmt == IO_F64;
+	const char *why = f64 ? "is not finite: the inputs are too large"
+		: "does not fit float32 (try -O f64)";
+	if (!isfinite(res->grad_norm) || !isfinite(res->xFx))
+		cli_die("%s: the gradient or the Fisher product overflows: the inputs are too large",
+			name_of(o->input));
+	for (size_t j = 0; j < p; j++)
+		if (!representable(step[j], f64))
+			cli_die("%s: the step %s", name_of(o->input), why);
+	if (!o->stats)
+		return;
+	double stats[] = { res->grad_norm, res->xFx, res->scale, res->improvement, res->predicted_kl };
+	for (size_t k = 0; k < sizeof stats / sizeof *stats; k++)
+		if (!representable(stats[k], f64))
+			cli_die("%s: the statistics %s", name_of(o->input), why);
+	for (size_t k = 0; k <= res->cg_iters; k++)
+		if (!representable(residuals[k], f64))
+			cli_die("%s: the CG residuals %s", name_of(o->input), why);
+}
+
 static void put_number(FILE *fp, const char *name, double v, int f64)
 {
 	char num[64];
 	io_format_number(num, sizeof num, v, f64);
-	fprintf(fp, "\"%s\": %s, ", name, isfinite(v) ? num : "null");
+	fprintf(fp, "\"%s\": %s, ", name, num);
 }
 
 static void write_stats(const options *o, size_t n, size_t p, const trpo_result *res,
@@ -185,6 +216,7 @@ int main(int argc, char **argv)
 	double *residuals = alloc_doubles(o.params.cg_iters + 1);
 	trpo_result res;
 	trpo_step(&o.params, scores, adv, n, p, step, residuals, &res, work);
+	check_outputs(&o, step, p, &res, residuals);
 	io_writer w;
 	if (io_writer_open(&w, stdout, "stdout", o.out_fmt, p, 1) != 0)
 		cli_die("%s", w.err);

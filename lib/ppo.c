@@ -499,8 +499,14 @@ void ppo_acc_finish(const ppo_acc *a, ppo_summary *s)
 	s->kl = ppo_div(a->sum_kl, s->agg_divisor);
 	s->entropy = ppo_div(a->sum_ent, s->agg_divisor);
 	s->value_loss = ppo_div(a->sum_vf, s->agg_divisor);
-	s->loss = s->pg_loss + c->beta * s->kl - c->entropy_coef * s->entropy
-		+ c->value_coef * s->value_loss;
+	/* a term with coefficient 0 is left out, not added as 0 * x */
+	s->loss = s->pg_loss;
+	if (c->beta != 0)
+		s->loss += c->beta * s->kl;
+	if (c->entropy_coef != 0)
+		s->loss -= c->entropy_coef * s->entropy;
+	if (c->value_coef != 0)
+		s->loss += c->value_coef * s->value_loss;
 	s->clipfrac_low = ppo_div(a->w_clip_low, a->sum_m);
 	s->clipfrac_high = ppo_div(a->w_clip_high, a->sum_m);
 	s->clipfrac = ppo_div(a->w_clip_low + a->w_clip_high, a->sum_m);
