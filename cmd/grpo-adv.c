@@ -280,6 +280,7 @@ typedef struct field_ref {
 	const char *val;      /* NULL when absent */
 	size_t val_len;
 	enum vtype type;
+	struct field_ref *alias;  /* another wanted field of the same name */
 } field_ref;
 
 typedef struct scanner {
@@ -564,20 +565,27 @@ static HOT field_ref *match_key(scanner *s, const char *key, size_t n, int escap
 	}
 }
 
-/* Index the wanted names by key_slot; fields named alike share a slot
- * chain, and the first of them wins (a field may be asked for twice, as
- * --length-field equal to --reward-field would). */
+/* Index the wanted names by key_slot.  Two options may name the same
+ * field (--length-field reward): the second becomes an alias of the first
+ * and receives the same value. */
 static void index_fields(scanner *s)
 {
 	memset(s->by_key, 0, sizeof s->by_key);
 	for (size_t k = 0; k < s->n_fields; k++) {
 		field_ref *f = &s->fields[k];
+		f->alias = NULL;
 		size_t j = key_slot(f->name_len, f->name[0]);
 		while (s->by_key[j] && !(s->by_key[j]->name_len == f->name_len
 		       && memcmp(s->by_key[j]->name, f->name, f->name_len) == 0))
 			j = (j + 1) % KEY_SLOTS;
-		if (!s->by_key[j])
+		if (!s->by_key[j]) {
 			s->by_key[j] = f;
+		} else {
+			field_ref *last = s->by_key[j];
+			while (last->alias)
+				last = last->alias;
+			last->alias = f;
+		}
 	}
 }
 
@@ -612,7 +620,7 @@ static const char *scan_object(scanner *s, const char *p, int depth)
 		}
 		if (!p)
 			return NULL;
-		if (want) {
+		for (; want; want = want->alias) {
 			if (want->val && !s->dup)
 				s->dup = want->name;
 			want->val = val;
