@@ -832,8 +832,6 @@ enum { F_GROUP, F_REWARD, F_LENGTH, F_CORRECT, F_STEP_REWARDS, F_STEP_ENDS, F_OU
 /* The completions, one array per quantity (the library takes arrays). */
 typedef struct batch {
 	size_t n, cap;
-	const char **line;       /* raw bytes in the source buffers */
-	size_t *len;
 	size_t *group;
 	double *reward;          /* outcome supervision */
 	double *length;          /* --length-penalty */
@@ -866,22 +864,63 @@ static void die_at(where at, const char *fmt, ...)
 	cli_die("line %" PRIu64 ": %s", at.lineno, msg);
 }
 
-/* Where a line kept in the batch came from: counted again, on the error
- * path only, rather than stored for every record. */
-static where locate(const source *srcs, size_t n_src, const char *line)
+static int blank(const char *p, size_t n)
 {
-	for (size_t f = 0; f < n_src; f++) {
-		const char *p = srcs[f].buf, *end = p + srcs[f].len;
-		if (line < p || line >= end)
-			continue;
-		uint64_t lineno = 1;
-		while ((p = memchr(p, '\n', (size_t)(line - p))) != NULL) {
-			lineno++;
-			p++;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* The records of all sources in order: every line that is not blank.  The
+ * reading pass and the writing pass walk the same cursor, so the batch
+ * keeps no pointers to the lines. */
+typedef struct line_cursor {
+	const source *srcs;
+	size_t n_src, f;
+	const char *p;
+	where at;
+} line_cursor;
+
+static void cursor_start(line_cursor *cur, const source *srcs, size_t n_src)
+{
+	*cur = (line_cursor){ .srcs = srcs, .n_src = n_src, .p = n_src ? srcs[0].buf : NULL,
+		.at = { n_src ? &srcs[0] : NULL, 0 } };
+}
+
+/* The next record: 1 with *line and *len set (cur->at says where), 0 at
+ * the end. */
+static int next_record(line_cursor *cur, const char **line, size_t *len)
+{
+	while (cur->f < cur->n_src) {
+		const char *end = cur->srcs[cur->f].buf + cur->srcs[cur->f].len;
+		while (cur->p < end) {
+			const char *nl = memchr(cur->p, '\n', (size_t)(end - cur->p));
+			*line = cur->p;
+			*len = (size_t)((nl ? nl : end) - cur->p);
+			cur->p = nl ? nl + 1 : end;
+			cur->at.lineno++;
+			if (**line == '{' || !blank(*line, *len))
+				return 1;
 		}
-		return (where){ &srcs[f], lineno };
+		if (++cur->f < cur->n_src) {
+			cur->p = cur->srcs[cur->f].buf;
+			cur->at = (where){ &cur->srcs[cur->f], 0 };
+		}
 	}
-	return (where){ &srcs[0], 0 };
+	return 0;
+}
+
+/* Where record i is, for a message found after reading. */
+static where locate(const source *srcs, size_t n_src, size_t i)
+{
+	line_cursor cur;
+	const char *line;
+	size_t len;
+	cursor_start(&cur, srcs, n_src);
+	for (size_t k = 0; k <= i && next_record(&cur, &line, &len); k++)
+		;
+	return cur.at;
 }
 
 static void resize(void *pp, size_t n, size_t elem)
@@ -903,8 +942,6 @@ static void batch_grow(const config *c, batch *b)
 	if (b->cap > SIZE_MAX / 4)
 		cli_die("input too large");
 	size_t cap = b->cap ? 2 * b->cap : 4096;
-	resize(&b->line, cap, sizeof *b->line);
-	resize(&b->len, cap, sizeof *b->len);
 	resize(&b->group, cap, sizeof *b->group);
 	if (c->process) {
 		resize(&b->step_offset, cap, sizeof *b->step_offset);
@@ -1096,14 +1133,6 @@ static void read_fields(const config *c, batch *b, where at, const field_ref *fi
 	}
 }
 
-static int blank(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-			return 0;
-	return 1;
-}
-
 /* Check every line of every source and keep what the math needs. */
 static void read_records(const config *c, const source *srcs, size_t n_src, batch *b)
 {
@@ -1123,38 +1152,30 @@ static void read_records(const config *c, const source *srcs, size_t n_src, batc
 	group_table table = { 0 };
 	const char *last_group = NULL;
 	size_t last_len = 0, last_id = 0;
-	for (size_t f = 0; f < n_src; f++) {
-		where at = { &srcs[f], 0 };
-		const char *p = srcs[f].buf, *end = p + srcs[f].len;
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			const char *line = p;
-			size_t len = (size_t)((nl ? nl : end) - p);
-			p = nl ? nl + 1 : end;
-			at.lineno++;
-			if (*line != '{' && blank(line, len))
-				continue;
-			if (scan_record(&s, line, len) != 0) {
-				if (memchr(line, '\0', len))
-					die_at(at, "NUL byte in a JSON line");
-				die_at(at, "invalid JSON at column %zu: %s", (size_t)(s.bad - line) + 1, s.why);
-			}
-			if (s.dup)
-				die_at(at, "field '%s' appears twice", s.dup);
-			if (fields[F_OUT].val)
-				die_at(at, "field '%s' is already present (name the new field with --advantage-field)", c->out_field);
-			batch_grow(c, b);
-			b->line[b->n] = line;
-			b->len[b->n] = len;
-			read_fields(c, b, at, fields);
-			const field_ref *g = &fields[F_GROUP];
-			if (!(last_group && g->val_len == last_len && same_bytes(g->val, last_group, last_len))) {
-				last_id = group_id(&table, g->val, g->val_len);
-				last_group = g->val;
-				last_len = g->val_len;
-			}
-			b->group[b->n++] = last_id;
+	line_cursor cur;
+	const char *line;
+	size_t len;
+	cursor_start(&cur, srcs, n_src);
+	while (next_record(&cur, &line, &len)) {
+		where at = cur.at;
+		if (scan_record(&s, line, len) != 0) {
+			if (memchr(line, '\0', len))
+				die_at(at, "NUL byte in a JSON line");
+			die_at(at, "invalid JSON at column %zu: %s", (size_t)(s.bad - line) + 1, s.why);
 		}
+		if (s.dup)
+			die_at(at, "field '%s' appears twice", s.dup);
+		if (fields[F_OUT].val)
+			die_at(at, "field '%s' is already present (name the new field with --advantage-field)", c->out_field);
+		batch_grow(c, b);
+		read_fields(c, b, at, fields);
+		const field_ref *g = &fields[F_GROUP];
+		if (!(last_group && g->val_len == last_len && same_bytes(g->val, last_group, last_len))) {
+			last_id = group_id(&table, g->val, g->val_len);
+			last_group = g->val;
+			last_len = g->val_len;
+		}
+		b->group[b->n++] = last_id;
 	}
 	b->n_groups = table.used;
 	free(table.slot);
@@ -1231,7 +1252,7 @@ static void check_float_range(const batch *b, const result *res, const source *s
 		size_t last = res->token_offset ? res->token_offset[i + 1] : i + 1;
 		for (size_t t = first; t < last; t++)
 			if (!(fabs(res->adv[t]) <= FLT_MAX))
-				die_at(locate(srcs, n_src, b->line[i]), "advantage %g does not fit in float32", res->adv[t]);
+				die_at(locate(srcs, n_src, i), "advantage %g does not fit in float32", res->adv[t]);
 	}
 }
 
@@ -1287,8 +1308,13 @@ static void out_record(out_buffer *o, const char *line, size_t len, const char *
 	out_bytes(o, "\n", 1);
 }
 
-static void write_records(const config *c, const batch *b, const result *res)
+static void write_records(const config *c, const source *srcs, size_t n_src,
+	const batch *b, const result *res)
 {
+	line_cursor cur;
+	const char *line;
+	size_t len;
+	cursor_start(&cur, srcs, n_src);
 	jsonl_fields key = { 0 };
 	if (jsonl_fields_raw(&key, c->out_field, "") != 0)
 		cli_die("out of memory");
@@ -1296,7 +1322,7 @@ static void write_records(const config *c, const batch *b, const result *res)
 	out.buf = alloc_array(out.cap, 1);
 	char *add = NULL;
 	size_t add_cap = 0;
-	for (size_t i = 0; i < b->n; i++) {
+	for (size_t i = 0; i < b->n && next_record(&cur, &line, &len); i++) {
 		size_t first = res->token_offset ? res->token_offset[i] : i;
 		size_t count = res->token_offset ? res->token_offset[i + 1] - first : 1;
 		reserve(&add, &add_cap, key.len + 3 + count * 41, 1);
@@ -1311,7 +1337,7 @@ static void write_records(const config *c, const batch *b, const result *res)
 		}
 		if (res->token_offset)
 			add[n++] = ']';
-		out_record(&out, b->line[i], b->len[i], add, n);
+		out_record(&out, line, len, add, n);
 	}
 	out_flush(&out);
 	jsonl_fields_free(&key);
@@ -1361,11 +1387,11 @@ static void run_jsonl(const config *c, char **paths, int n_paths)
 	result res = { 0 };
 	compute(c, &b, &res);
 	check_float_range(&b, &res, srcs, n_src);
-	write_records(c, &b, &res);
+	write_records(c, srcs, n_src, &b, &res);
 	if (c->stats_path)
 		write_stats(c, b.n, &res);
 	free(res.adv);
-	void *arrays[] = { b.line, b.len, b.group, b.reward, b.length, b.correct,
+	void *arrays[] = { b.group, b.reward, b.length, b.correct,
 		b.step_offset, b.token_offset, b.step_reward, b.step_end };
 	for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++)
 		free(arrays[k]);
