@@ -11,11 +11,11 @@
  * fields we use; every other byte is passed through untouched.  Groups are
  * keyed by the raw JSON text of their value in a hash table. */
 #include <errno.h>
-#include <stdarg.h>
 #include <float.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,10 +175,10 @@ static void parse_options(int argc, char **argv, config *c)
 		cli_usage_error("--group-size reads one input");
 	if (!c->out_field)
 		c->out_field = c->process ? "advantages" : "advantage";
-	const char *read[] = { c->group_field, c->reward_field, c->length_field, c->correct_field,
+	const char *inputs[] = { c->group_field, c->reward_field, c->length_field, c->correct_field,
 		c->step_rewards_field, c->step_ends_field };
-	for (size_t k = 0; k < sizeof read / sizeof *read; k++)
-		if (strcmp(read[k], c->out_field) == 0)
+	for (size_t k = 0; k < sizeof inputs / sizeof *inputs; k++)
+		if (strcmp(inputs[k], c->out_field) == 0)
 			cli_usage_error("--advantage-field '%s' is also a field read", c->out_field);
 	const char *names[] = { c->group_field, c->reward_field, c->length_field, c->correct_field,
 		c->step_rewards_field, c->step_ends_field, c->out_field };
@@ -741,7 +741,7 @@ static unsigned __int128 pow10_u128(int p)
 
 /* printf("%.9g", (float)v) without printf, for the hot loop: the float is
  * m 2^e2 exactly; scale by 10^(8-k) in 128-bit integers and round half to
- * even, as glibc does with the exact value.  Outside 1e-23 .. 1e9 (or for
+ * even, as glibc does with the exact value.  Outside 1e-22 .. 1e9 (or for
  * subnormals) it calls io_format_number, the definition of the format. */
 static size_t format_f32(double value, char *out)
 {
