@@ -61,7 +61,7 @@ void ppo_config_preset(ppo_config *c, enum ppo_preset p)
 		c->value_clip = 0.2;
 		break;
 	case PPO_PRESET_OPENRLHF:
-		/* OpenRLHF cli: eps_clip 0.2, dual_clip None, kl_estimator k1
+		/* OpenRLHF cli/train_ppo_ray.py: eps_clip 0.2, dual_clip None, kl_estimator k1
 		 * clamped to [-10, 10], token-level loss, value_clip 0.5,
 		 * use_kl_loss false (the KL goes into the reward instead). */
 		c->kl = PPO_KL_K1;
