@@ -65,8 +65,7 @@ static void stats_two_pass(const double *x, const size_t *offset,
 		groups[k].count = 0;
 		groups[k].mean = 0.0;
 		groups[k].sum_sq = 0.0;
-		groups[k].len_min = INFINITY;
-		groups[k].len_max = -INFINITY;
+		groups[k].resid = 0.0;
 	}
 	for (size_t i = 0; i < n; i++) {
 		grpo_group *g = &groups[group_of(group, i)];
@@ -75,27 +74,22 @@ static void stats_two_pass(const double *x, const size_t *offset,
 			g->mean += (x[j] - g->mean) / (double)g->count;
 		}
 	}
-	/* len_min holds the residual sum during the second pass. */
-	for (size_t k = 0; k < n_groups; k++)
-		groups[k].len_min = 0.0;
 	for (size_t i = 0; i < n; i++) {
 		grpo_group *g = &groups[group_of(group, i)];
 		for (size_t j = item_begin(offset, i); j < item_end(offset, i); j++) {
 			double d = x[j] - g->mean;
-			g->len_min += d;
+			g->resid += d;
 			g->sum_sq += d * d;
 		}
 	}
 	for (size_t k = 0; k < n_groups; k++) {
 		grpo_group *g = &groups[k];
-		if (g->count > 0 && g->len_min != 0.0) {
-			double resid = g->len_min;
-			g->mean += resid / (double)g->count;
-			g->sum_sq -= resid * resid / (double)g->count;
+		if (g->count > 0 && g->resid != 0.0) {
+			g->mean += g->resid / (double)g->count;
+			g->sum_sq -= g->resid * g->resid / (double)g->count;
 			if (g->sum_sq < 0.0)
 				g->sum_sq = 0.0;
 		}
-		g->len_min = INFINITY;
 	}
 }
 

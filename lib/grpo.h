@@ -55,6 +55,7 @@ typedef struct grpo_group {
 	size_t count;
 	double mean;     /* Welford's running mean: exact when all are equal */
 	double sum_sq;   /* sum of squared deviations from mean (second pass) */
+	double resid;    /* sum of deviations, the second pass's correction */
 	double len_min;  /* shortest and longest completion (Kimi) */
 	double len_max;
 } grpo_group;
