@@ -41,6 +41,8 @@ MAN7    := $(wildcard man/man7/*.7)
 
 .PHONY: all check unit cli examples lint demo bench install uninstall clean deps fuzz
 .DEFAULT_GOAL := all
+# keep the objects of programs and tests between runs
+.SECONDARY:
 
 all: $(BINS)
 
