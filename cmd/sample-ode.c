@@ -357,11 +357,10 @@ static size_t load_gmm(denoiser *dn, const options *o)
 	const cJSON *means = cJSON_GetObjectItemCaseSensitive(root, "means");
 	if (!cJSON_IsArray(means) || cJSON_GetArraySize(means) == 0)
 		cli_die("%s: field 'means' is not a non-empty array of arrays", path);
-	size_t k = (size_t)cJSON_GetArraySize(means), dim = (size_t)-1;
-	size_t one = (size_t)-1;
-	double *first = json_numbers(means->child, path, "means", &one);
-	free(first);
-	dim = one;
+	size_t k = (size_t)cJSON_GetArraySize(means);
+	if (!cJSON_IsArray(means->child))
+		cli_die("%s: field 'means[0]' is not an array", path);
+	size_t dim = (size_t)cJSON_GetArraySize(means->child);
 	if (dim == 0)
 		cli_die("%s: the means have no coordinates", path);
 	if (k > SIZE_MAX / sizeof(double) / dim)

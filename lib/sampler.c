@@ -167,6 +167,13 @@ static void ode_slope(size_t len, const double *x, const double *den, double sig
 		d[i] = (x[i] - den[i]) / sigma;
 }
 
+/* A step to sigma = 0 of the ODE, x + (0 - sigma) (x - D) / sigma, is D:
+ * taken exactly, so that samples of a data set are its points. */
+static void land(samp_work *w, double *x)
+{
+	memcpy(x, w->den, w->len * sizeof *x);
+}
+
 /* x += a * v */
 static void axpy(size_t len, double a, const double *v, double *x)
 {
@@ -195,7 +202,11 @@ static int step_heun(samp_work *w, double *x, double sigma, double sigma_next, i
 		return rc;
 	ode_slope(len, x, w->den, sigma_hat, w->d);
 	double h = sigma_next - sigma_hat;
-	if (!second_order || sigma_next == 0.0) {
+	if (sigma_next == 0.0) {
+		land(w, x);
+		return SAMP_OK;
+	}
+	if (!second_order) {
 		axpy(len, h, w->d, x);
 		return SAMP_OK;
 	}
@@ -219,11 +230,11 @@ static int step_dpm2(samp_work *w, double *x, double sigma, double sigma_next)
 	int rc = denoise(w, x, sigma, w->den);
 	if (rc)
 		return rc;
-	ode_slope(len, x, w->den, sigma, w->d);
 	if (sigma_next == 0.0) {
-		axpy(len, sigma_next - sigma, w->d, x);
+		land(w, x);
 		return SAMP_OK;
 	}
+	ode_slope(len, x, w->den, sigma, w->d);
 	double sigma_mid = exp(0.5 * (log(sigma) + log(sigma_next)));
 	for (size_t i = 0; i < len; i++)
 		w->x2[i] = x[i] + (sigma_mid - sigma) * w->d[i];
@@ -245,7 +256,7 @@ static int step_dpmpp_2m(samp_work *w, double *x, double sigma, double sigma_nex
 	if (rc)
 		return rc;
 	if (sigma_next == 0.0) {
-		memcpy(x, w->den, len * sizeof *x);
+		land(w, x);
 		return SAMP_OK;
 	}
 	double h = log(sigma) - log(sigma_next);   /* t_next - t with t = -ln sigma */
@@ -285,11 +296,15 @@ static int step_euler_a(samp_work *w, double *x, double sigma, double sigma_next
 	int rc = denoise(w, x, sigma, w->den);
 	if (rc)
 		return rc;
+	if (sigma_next == 0.0) {
+		land(w, x);
+		return SAMP_OK;
+	}
 	double down, up;
 	ancestral_step(sigma, sigma_next, r->opt.eta, &down, &up);
 	ode_slope(len, x, w->den, sigma, w->d);
 	axpy(len, down - sigma, w->d, x);
-	if (sigma_next > 0.0 && up > 0.0) {
+	if (up > 0.0) {
 		draw_noise(w);
 		axpy(len, up * r->opt.s_noise, w->z, x);
 	}
@@ -307,7 +322,7 @@ static int step_dpmpp_2m_sde(samp_work *w, double *x, double sigma, double sigma
 	if (rc)
 		return rc;
 	if (sigma_next == 0.0) {
-		memcpy(x, w->den, len * sizeof *x);
+		land(w, x);
 		return SAMP_OK;
 	}
 	double h = log(sigma) - log(sigma_next), eta_h = r->opt.eta * h;
@@ -392,19 +407,21 @@ static int step_em(samp_work *w, double *x, double sigma, double sigma_next)
 }
 
 /* score_sde ReverseDiffusionPredictor for the VE SDE: the discretised
- * reverse chain x += (sigma^2 - sigma_next^2) score + sqrt(...) z, no
- * noise on the last step. */
+ * reverse chain x += (sigma^2 - sigma_next^2) score + sqrt(...) z; the
+ * last step, without noise, lands on D. */
 static int step_reverse_diffusion(samp_work *w, double *x, double sigma, double sigma_next)
 {
 	int rc = score(w, x, sigma);
 	if (rc)
 		return rc;
+	if (sigma_next == 0.0) {
+		land(w, x);
+		return SAMP_OK;
+	}
 	double g2 = sigma * sigma - sigma_next * sigma_next;
 	axpy(w->len, g2, w->d, x);
-	if (sigma_next > 0.0) {
-		draw_noise(w);
-		axpy(w->len, sqrt(g2), w->z, x);
-	}
+	draw_noise(w);
+	axpy(w->len, sqrt(g2), w->z, x);
 	return SAMP_OK;
 }
 
