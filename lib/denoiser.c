@@ -35,9 +35,13 @@ static int mul_overflows(size_t a, size_t b, size_t *out)
  * den_vec holds the DEN_BLOCK lanes of one block of points.  The compiler
  * maps it to 4 SSE2, 2 AVX or 1 AVX-512 registers; the lane order, and so
  * every rounding, is the same on all of them. */
-#if defined(__GNUC__) && !defined(__clang__)
 /* den_vec never crosses a non-inline call, so its calling convention does
- * not matter; GCC would warn that it changes with AVX-512. */
+ * not matter; GCC and clang would warn that it changes with AVX-512. */
+#if defined(__clang__)
+#if __has_warning("-Wpsabi")
+#pragma clang diagnostic ignored "-Wpsabi"
+#endif
+#elif defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 typedef double den_vec __attribute__((vector_size(8 * DEN_BLOCK)));
