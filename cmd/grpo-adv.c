@@ -783,15 +783,22 @@ static size_t format_f32(double value, char *out)
 		int p = 8 - k;
 		if (tries > 3 || p < 0 || p > 31 || e2 < -127)
 			return (size_t)io_format_number(out, 40, value, 0);
-		unsigned __int128 n = m * pow10_u128(p);
-		if (e2 >= 0) {
-			q = n << e2;
+		if (p <= 12 && e2 < 0 && e2 > -64) {
+			/* m 10^p < 2^24 10^12 < 2^64: the same in 64 bits */
+			uint64_t n = (uint64_t)m * pow10_u64[p], q64 = n >> -e2;
+			uint64_t rem = n - (q64 << -e2), half = (uint64_t)1 << (-e2 - 1);
+			q = q64 + (rem > half || (rem == half && (q64 & 1)));
 		} else {
-			int sh = -e2;
-			q = n >> sh;
-			unsigned __int128 rem = n - (q << sh), half = (unsigned __int128)1 << (sh - 1);
-			if (rem > half || (rem == half && (q & 1)))
-				q++;
+			unsigned __int128 n = m * pow10_u128(p);
+			if (e2 >= 0) {
+				q = n << e2;
+			} else {
+				int sh = -e2;
+				q = n >> sh;
+				unsigned __int128 rem = n - (q << sh), half = (unsigned __int128)1 << (sh - 1);
+				if (rem > half || (rem == half && (q & 1)))
+					q++;
+			}
 		}
 		if (q < 100000000u)
 			k--;
@@ -800,13 +807,18 @@ static size_t format_f32(double value, char *out)
 		else
 			break;
 	}
-	uint32_t q32 = (uint32_t)q;
+	/* the nine digits: one, then four pairs */
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	uint32_t q32 = (uint32_t)q, rest = q32 % 100000000u, hi = rest / 10000, lo = rest % 10000;
 	char d[9];
-	for (int i = 8; i >= 0; i--) {
-		uint32_t tenth = (uint32_t)(((uint64_t)q32 * 0xcccccccdu) >> 35);  /* q32 / 10 */
-		d[i] = (char)('0' + (q32 - 10 * tenth));
-		q32 = tenth;
-	}
+	d[0] = (char)('0' + q32 / 100000000u);
+	memcpy(d + 1, pairs + 2 * (hi / 100), 2);
+	memcpy(d + 3, pairs + 2 * (hi % 100), 2);
+	memcpy(d + 5, pairs + 2 * (lo / 100), 2);
+	memcpy(d + 7, pairs + 2 * (lo % 100), 2);
 	int nd = 9;
 	while (nd > 1 && d[nd - 1] == '0')
 		nd--;
@@ -1294,35 +1306,52 @@ static void out_flush(out_buffer *o)
 	o->used = 0;
 }
 
-static void out_bytes(out_buffer *o, const char *p, size_t n)
+/* Room for n more bytes: flush, and grow for a record larger than the
+ * buffer. */
+static char *out_room(out_buffer *o, size_t n)
 {
 	if (n > o->cap - o->used) {
 		out_flush(o);
-		if (n > o->cap) {
-			if (fwrite(p, 1, n, stdout) != n)
-				cli_die("write error: standard output: %s", strerror(errno));
-			return;
-		}
+		reserve(&o->buf, &o->cap, n, 1);
 	}
-	memcpy(o->buf + o->used, p, n);
-	o->used += n;
+	return o->buf + o->used;
 }
 
-/* Append one record: LINE (a checked object) with FIELD inserted. */
-static void out_record(out_buffer *o, const char *line, size_t len, const char *field, size_t field_len)
+/* One record: LINE (a checked object) with "key": value inserted before
+ * its closing brace, the value being adv[0] or, when is_array, the array
+ * adv[0 .. count). */
+static void out_record(out_buffer *o, const char *line, size_t len, const jsonl_fields *key,
+	const double *adv, size_t count, int is_array)
 {
 	size_t brace = len;
 	while (line[brace - 1] != '}')
 		brace--;
 	brace--;
-	const char *first = skip_ws(memchr(line, '{', len) + 1, line + brace);
-	int empty = first == line + brace;
-	out_bytes(o, line, brace);
+	const char *open = line[0] == '{' ? line : memchr(line, '{', len);
+	int empty = skip_ws(open + 1, line + brace) == line + brace;
+	/* a float32 prints in at most 15 bytes ("-1.17549435e-38") */
+	if (count > (SIZE_MAX - len - key->len - 8) / 16)
+		cli_die("record too large");
+	char *w = out_room(o, len + key->len + 8 + count * 16), *start = w;
+	memcpy(w, line, brace);
+	w += brace;
 	if (!empty)
-		out_bytes(o, ",", 1);
-	out_bytes(o, field, field_len);
-	out_bytes(o, line + brace, len - brace);
-	out_bytes(o, "\n", 1);
+		*w++ = ',';
+	memcpy(w, key->buf, key->len);
+	w += key->len;
+	if (is_array)
+		*w++ = '[';
+	for (size_t t = 0; t < count; t++) {
+		if (t)
+			*w++ = ',';
+		w += format_f32(adv[t], w);
+	}
+	if (is_array)
+		*w++ = ']';
+	memcpy(w, line + brace, len - brace);
+	w += len - brace;
+	*w++ = '\n';
+	o->used += (size_t)(w - start);
 }
 
 static void write_records(const config *c, const source *srcs, size_t n_src,
@@ -1335,30 +1364,17 @@ static void write_records(const config *c, const source *srcs, size_t n_src,
 	jsonl_fields key = { 0 };
 	if (jsonl_fields_raw(&key, c->out_field, "") != 0)
 		cli_die("out of memory");
-	out_buffer out = { .cap = 1 << 20 };
-	out.buf = alloc_array(out.cap, 1);
-	char *add = NULL;
-	size_t add_cap = 0;
+	out_buffer out = { 0 };
+	reserve(&out.buf, &out.cap, 1 << 20, 1);
 	for (size_t i = 0; i < b->n && next_record(&cur, &line, &len); i++) {
-		size_t first = res->token_offset ? res->token_offset[i] : i;
-		size_t count = res->token_offset ? res->token_offset[i + 1] - first : 1;
-		reserve(&add, &add_cap, key.len + 3 + count * 41, 1);
-		memcpy(add, key.buf, key.len);
-		size_t n = key.len;
 		if (res->token_offset)
-			add[n++] = '[';
-		for (size_t t = 0; t < count; t++) {
-			if (t)
-				add[n++] = ',';
-			n += format_f32(res->adv[first + t], add + n);
-		}
-		if (res->token_offset)
-			add[n++] = ']';
-		out_record(&out, line, len, add, n);
+			out_record(&out, line, len, &key, res->adv + res->token_offset[i],
+				res->token_offset[i + 1] - res->token_offset[i], 1);
+		else
+			out_record(&out, line, len, &key, res->adv + i, 1, 0);
 	}
 	out_flush(&out);
 	jsonl_fields_free(&key);
-	free(add);
 	free(out.buf);
 }
 
