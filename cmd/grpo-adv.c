@@ -5,11 +5,13 @@
  * advantage appended.  The math is lib/grpo.c; this file reads, checks and
  * writes.  See grpo-adv(1) and grpo(7).
  *
- * Speed: a full cJSON tree per line costs more than everything else put
- * together, so records are checked by a validating scanner (RFC 8259
- * grammar, depth limit as lib/jsonl.c) that keeps only the spans of the
- * fields we use; every other byte is passed through untouched.  Groups are
- * keyed by the raw JSON text of their value in a hash table. */
+ * Speed (tests/bench/grpo-adv.sh): a cJSON tree per line costs more than
+ * everything else put together, so records are checked by a validating
+ * scanner (RFC 8259 grammar, depth limit as lib/jsonl.c) that keeps only
+ * the spans of the fields we use; every other byte is passed through
+ * untouched.  Groups are keyed by the raw JSON text of their value in a
+ * hash table.  Output is assembled in one buffer, with a printf-free
+ * float32 formatter that prints exactly what "%.9g" prints. */
 #include <errno.h>
 #include <float.h>
 #include <getopt.h>
