@@ -1187,6 +1187,7 @@ static void read_records(const config *c, const source *srcs, size_t n_src, batc
 	const char *line;
 	size_t len;
 	cursor_start(&cur, srcs, n_src);
+	batch_grow(c, b);  /* the arrays and offsets exist even without records */
 	while (next_record(&cur, &line, &len)) {
 		where at = cur.at;
 		if (scan_record(&s, line, len) != 0) {
