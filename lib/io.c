@@ -422,6 +422,25 @@ static int all_finite_f32(const float *v, size_t n)
 	return 1;
 }
 
+static int all_finite_f64(const double *v, size_t n)
+{
+	size_t i = 0;
+	for (; i + FINITE_BLOCK <= n; i += FINITE_BLOCK) {
+		uint64_t carry = 0;
+		for (size_t j = 0; j < FINITE_BLOCK; j++) {
+			uint64_t bits;
+			memcpy(&bits, v + i + j, sizeof bits);
+			carry |= (bits & 0x7ff0000000000000u) + 0x0010000000000000u;
+		}
+		if (carry & 0x8000000000000000u)
+			return 0;
+	}
+	for (; i < n; i++)
+		if (!isfinite(v[i]))
+			return 0;
+	return 1;
+}
+
 static int check_finite_f32(io_reader *r, const float *v, size_t n_rows, uint64_t first_row)
 {
 	size_t n = n_rows * r->dim;
@@ -624,7 +643,9 @@ long io_read_rows(io_reader *r, double *out, size_t max_rows)
 			break;
 		double *dst = out + done * r->dim;
 		size_t count = (size_t)got * r->dim;
+		int finite;
 		if (r->elem_size == 4) {
+			finite = r->allow_nonfinite || all_finite_f32((const float *)(void *)r->buf, count);
 			for (size_t i = 0; i < count; i++) {
 				float f;
 				memcpy(&f, r->buf + 4 * i, 4);
@@ -632,8 +653,9 @@ long io_read_rows(io_reader *r, double *out, size_t max_rows)
 			}
 		} else {
 			memcpy(dst, r->buf, count * 8);
+			finite = r->allow_nonfinite || all_finite_f64(dst, count);
 		}
-		if (!r->allow_nonfinite && check_finite(r, dst, (size_t)got, r->rows) != 0)
+		if (!finite && check_finite(r, dst, (size_t)got, r->rows) != 0)
 			return -1;
 		r->rows += (uint64_t)got;
 		done += (size_t)got;
