@@ -66,8 +66,28 @@ void exit(int status)
 	_Exit(status);
 }
 
+/* Files the program opened in this run and has not closed. */
+static FILE *prog_opened[16];
+static size_t prog_opened_n;
+static FILE *(*prog_real_fopen)(const char *, const char *);
+
+FILE *fopen(const char *path, const char *mode)
+{
+	if (!prog_real_fopen)
+		prog_real_fopen = (FILE * (*)(const char *, const char *)) dlsym(RTLD_NEXT, "fopen");
+	FILE *fp = prog_real_fopen(path, mode);
+	if (fp && prog_running && prog_opened_n < sizeof prog_opened / sizeof *prog_opened)
+		prog_opened[prog_opened_n++] = fp;
+	return fp;
+}
+
 int fclose(FILE *fp)
 {
+	for (size_t i = 0; i < prog_opened_n; i++)
+		if (prog_opened[i] == fp) {
+			prog_opened[i] = prog_opened[--prog_opened_n];
+			break;
+		}
 	for (int i = 0; i < 3; i++)
 		if (fp && fp == prog_fake[i]) {
 			int failed = fflush(fp) != 0 || ferror(fp);
@@ -204,6 +224,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	*argv = args;
 	prog_real_fclose = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
 	prog_real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
+	prog_real_fopen = (FILE * (*)(const char *, const char *)) dlsym(RTLD_NEXT, "fopen");
 	__sanitizer_install_malloc_and_free_hooks(prog_malloc_hook, prog_free_hook);
 	return 0;
 }
@@ -247,8 +268,10 @@ static int prog_run(prog_main_fn main_fn, const char *const *args, const uint8_t
 		prog_running = 0;
 		prog_status = rc;
 	}
-	/* The streams' buffers were allocated during the run: close them while
+	/* Files and streams opened or buffered during the run: close them while
 	 * the hooks still see their frees, then release the rest. */
+	while (prog_opened_n > 0)
+		prog_real_fclose(prog_opened[--prog_opened_n]);
 	for (int i = 0; i < 3; i++) {
 		prog_real_fclose(prog_fake[i]);
 		prog_fake[i] = NULL;
@@ -354,6 +377,33 @@ static void prog_check(const char *prog, const prog_case *c, int status, const u
 		if (!ok)
 			prog_die("the output is not one JSON object", status, c->args);
 	}
+}
+
+static char prog_input_path[64];
+
+static void prog_remove_input_file(void)
+{
+	unlink(prog_input_path);
+}
+
+/* Write the input to a private temporary file (for inputs that a program
+ * takes by name, such as sample-ode's --gmm); returns its path. */
+static const char *prog_input_file(const uint8_t *data, size_t size)
+{
+	char *path = prog_input_path;
+	if (!path[0]) {
+		const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+		snprintf(path, sizeof prog_input_path, "%.40s/mlpipe-fuzz-XXXXXX", dir);
+		int fd = mkstemp(path);
+		if (fd < 0)
+			abort();
+		close(fd);
+		atexit(prog_remove_input_file);
+	}
+	FILE *fp = prog_real_fopen(path, "wb");
+	if (!fp || fwrite(data, 1, size, fp) != size || prog_real_fclose(fp) != 0)
+		abort();
+	return path;
 }
 
 /* The whole target: byte 0 picks the case. */

@@ -9,6 +9,7 @@
 
 #include "../fuzz/fuzz_jsonl.c"
 #include "../fuzz/fuzz_npy_header.c"
+#include "../fuzz/fuzz_options.c"
 #include "../fuzz/fuzz_rows.c"
 #include "../fuzz/fuzz_text.c"
 
@@ -26,6 +27,7 @@ static const struct {
 } targets[] = {
 	{"jsonl", fuzz_jsonl},
 	{"npy_header", fuzz_npy_header},
+	{"options", fuzz_options},
 	{"rows", fuzz_rows},
 	{"text", fuzz_text},
 };
