@@ -1,18 +1,14 @@
 /* gae: advantages and returns for actor-critic methods, from JSON Lines
  * records or from the binary [T, E] arrays of CleanRL / Stable-Baselines3.
  * The math is lib/gae.c; this file reads, groups and writes. */
-#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <math.h>
-#include <sys/mman.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "gae.h"
@@ -500,169 +496,48 @@ static void run_jsonl(const options *o)
 
 /* ---- binary [T, E] ---------------------------------------------------- */
 
-/* An input array in memory: float32, or float64 when f64. */
+/* An input array in memory (lib/io maps raw files copy-on-write). */
 typedef struct column {
 	const char *path;
-	void *v;
-	size_t n;
-	int f64;
-	size_t mapped; /* bytes of a private file mapping, 0 if malloc'ed */
+	io_array a;
 } column;
 
-/* Large arrays ask for transparent huge pages: a rollout of 4M x 8 steps
- * touches 640 MB, and faulting it in 4 KiB pages costs more than the
- * arithmetic. */
-static void *big_alloc(size_t count, size_t size)
+static column read_column(const options *o, const char *path, size_t dim, int f64)
 {
-	enum { HUGE = 2 << 20 };
-	if (count > SIZE_MAX / size)
-		cli_die("input too large");
-	size_t bytes = count ? count * size : 1;
-	void *p = NULL;
-	if (bytes < 4 * (size_t)HUGE)
-		p = malloc(bytes);
-	else if (posix_memalign(&p, HUGE, bytes) != 0)
-		p = NULL;
-	if (!p)
+	column c = { .path = path };
+	char err[400];
+	if (io_array_load(&c.a, path, o->in_fmt, dim, f64, err, sizeof err) != 0)
+		cli_die("%s", err);
+	return c;
+}
+
+/* A zeroed array of n values, for defaults. */
+static column zero_column(size_t n, int f64)
+{
+	column c = { .path = "(zeros)" };
+	if (io_array_alloc(&c.a, n, f64) != 0)
 		cli_die("out of memory");
-	if (bytes >= 4 * (size_t)HUGE)
-		(void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
-	return p;
+	memset(c.a.v, 0, n * (f64 ? sizeof(double) : sizeof(float)));
+	return c;
 }
 
-/* Values the reader will deliver, from the .npy header or the size of a
- * regular file; 0 when unknown (a pipe, text). */
-static size_t expected_values(const io_reader *r)
+static void *big_alloc(size_t n, int f64)
 {
-	if (r->fmt == IO_NPY)
-		return r->npy_rows > 0 ? (size_t)r->npy_rows * r->dim : 0;
-	struct stat st;
-	if (r->fmt == IO_TEXT || fstat(fileno(r->fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
-		return 0;
-	return (size_t)st.st_size / r->elem_size;
-}
-
-static long read_rows_typed(io_reader *r, void *buf, size_t at, size_t rows, int f64)
-{
-	if (f64)
-		return io_read_rows(r, (double *)buf + at, rows);
-	return io_read_rows_f32(r, (float *)buf + at, rows);
-}
-
-/* The fast path for a raw array in a regular file of the storage type:
- * a private mapping of the page cache, no copy and no zeroed pages; the
- * in-place outputs copy only the pages they write.  Returns 0 when the file
- * does not qualify (then the reader takes it, and reports what is wrong). */
-static int map_column(const options *o, const char *path, int f64, column *c)
-{
-	enum io_format want = f64 ? IO_F64 : IO_F32;
-	if (strcmp(path, "-") == 0 || !(o->in_fmt == want || (o->in_fmt == IO_AUTO && !f64)))
-		return 0;
-	struct stat st;
-	/* stat first: opening and closing a FIFO would break its writer */
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return 0;
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	size_t elem = f64 ? sizeof(double) : sizeof(float);
-	void *map = MAP_FAILED;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
-	    && (uint64_t)st.st_size % elem == 0 && (uint64_t)st.st_size <= SIZE_MAX)
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return 0;
-	if (o->in_fmt == IO_AUTO && st.st_size >= 6 && memcmp(map, "\x93NUMPY", 6) == 0) {
-		munmap(map, (size_t)st.st_size);
-		return 0;
-	}
-	c->v = map;
-	c->mapped = (size_t)st.st_size;
-	c->n = c->mapped / elem;
-	return 1;
-}
-
-/* The reader checks finiteness; a mapped array is checked here, naming the
- * place as the reader does.  For float32 an all-ones exponent (Inf, NaN) is
- * first looked for with integer arithmetic, which vectorises. */
-static void check_finite(const column *c, size_t dim)
-{
-	if (!c->f64) {
-		const uint32_t *bits = c->v;
-		uint32_t bad = 0;
-		for (size_t i = 0; i < c->n; i++)
-			bad |= (uint32_t)((bits[i] & 0x7f800000u) == 0x7f800000u);
-		if (!bad)
-			return;
-	}
-	for (size_t i = 0; i < c->n; i++) {
-		double x = c->f64 ? ((const double *)c->v)[i] : ((const float *)c->v)[i];
-		if (!isfinite(x))
-			cli_die("%s: non-finite value %s at row %zu, column %zu (byte offset %zu)", c->path,
-				isnan(x) ? "nan" : x > 0 ? "inf" : "-inf", i / dim, i % dim,
-				i * (c->f64 ? sizeof(double) : sizeof(float)));
-	}
+	io_array a;
+	if (io_array_alloc(&a, n, f64) != 0)
+		cli_die("out of memory");
+	return a.v;
 }
 
 static void free_column(column *c)
 {
-	if (c->mapped)
-		munmap(c->v, c->mapped);
-	else
-		free(c->v);
-	c->v = NULL;
-}
-
-/* Read a whole array.  A raw file is mapped; another regular file is read
- * into one allocation of its size (plus a row, to see the end); a stream
- * grows by doubling. */
-static column read_column(const options *o, const char *path, size_t dim, int f64)
-{
-	column c = { .path = path, .f64 = f64 };
-	if (map_column(o, path, f64, &c)) {
-		check_finite(&c, dim ? dim : 1);
-		return c;
-	}
-	FILE *fp = cli_fopen_in(path);
-	io_reader r;
-	if (io_reader_open(&r, fp, strcmp(path, "-") ? path : "stdin", o->in_fmt, dim) != 0)
-		cli_die("%s", r.err);
-	size_t elem = f64 ? sizeof(double) : sizeof(float);
-	size_t expected = expected_values(&r);
-	size_t cap = expected ? expected + r.dim : 0;
-	if (r.dim == 0) { /* an empty text input */
-		c.v = big_alloc(1, elem);
-		goto done;
-	}
-	if (cap < r.dim * 1024)
-		cap = r.dim * 1024;
-	c.v = expected ? big_alloc(cap, elem) : grow(NULL, cap, elem);
-	for (;;) {
-		if (cap - c.n < r.dim) {
-			if (cap > SIZE_MAX / 2)
-				cli_die("%s: input too large", path);
-			cap *= 2;
-			c.v = grow(c.v, cap, elem);
-		}
-		long got = read_rows_typed(&r, c.v, c.n, (cap - c.n) / r.dim, f64);
-		if (got < 0)
-			cli_die("%s", r.err);
-		if (got == 0)
-			break;
-		c.n += (size_t)got * r.dim;
-	}
-done:
-	io_reader_close(&r);
-	if (fp != stdin)
-		fclose(fp);
-	return c;
+	io_array_free(&c->a);
 }
 
 static void expect_count(const column *c, size_t n, const char *what)
 {
-	if (c->n != n)
-		cli_die("%s: %zu values, expected %zu (%s)", c->path, c->n, n, what);
+	if (c->a.n != n)
+		cli_die("%s: %zu values, expected %zu (%s)", c->path, c->a.n, n, what);
 }
 
 static void write_column(const options *o, FILE *fp, const char *name, const void *v, int f64,
@@ -707,19 +582,19 @@ static void run_td_target_batch(const options *o)
 	column r = read_column(o, o->rewards, row_dim(o), 1);
 	column d = read_column(o, o->dones, row_dim(o), 1);
 	column nv = read_column(o, o->next_values, row_dim(o), 1);
-	if (r.n % dim)
-		cli_die("%s: %zu values are not whole rows of %zu environments", o->rewards, r.n, dim);
-	expect_count(&d, r.n, "one per reward");
-	expect_count(&nv, r.n, "one per reward");
-	double *y = r.v;
-	const double *done = d.v, *next_value = nv.v;
-	for (size_t i = 0; i < r.n; i++) {
+	if (r.a.n % dim)
+		cli_die("%s: %zu values are not whole rows of %zu environments", o->rewards, r.a.n, dim);
+	expect_count(&d, r.a.n, "one per reward");
+	expect_count(&nv, r.a.n, "one per reward");
+	double *y = r.a.v;
+	const double *done = d.a.v, *next_value = nv.a.v;
+	for (size_t i = 0; i < r.a.n; i++) {
 		if (done[i] != 0.0 && done[i] != 1.0)
 			cli_die("%s: value %zu: %g is not 0 or 1", o->dones, i, done[i]);
 		y[i] = gae_td_target(o->params.gamma, y[i], done[i] != 0.0, next_value[i]);
 	}
 	cli_refuse_tty(stdout, io_format_is_binary(o->out_fmt), o->force);
-	write_column(o, stdout, "standard output", y, 1, r.n / dim, dim);
+	write_column(o, stdout, "standard output", y, 1, r.a.n / dim, dim);
 	free_column(&r);
 	free_column(&d);
 	free_column(&nv);
@@ -728,11 +603,11 @@ static void run_td_target_batch(const options *o)
 /* log pi - log mu, in place in logp */
 static void log_ratio(column *logp, const column *behavior)
 {
-	for (size_t i = 0; i < logp->n; i++) {
-		if (logp->f64)
-			((double *)logp->v)[i] -= ((const double *)behavior->v)[i];
+	for (size_t i = 0; i < logp->a.n; i++) {
+		if (logp->a.f64)
+			((double *)logp->a.v)[i] -= ((const double *)behavior->a.v)[i];
 		else
-			((float *)logp->v)[i] -= ((const float *)behavior->v)[i];
+			((float *)logp->a.v)[i] -= ((const float *)behavior->a.v)[i];
 	}
 }
 
@@ -743,37 +618,37 @@ static void run_batch(const options *o)
 	int f64 = o->in_fmt == IO_F64 || o->out_fmt == IO_F64;
 	size_t E = o->envs, dim = row_dim(o);
 	column r = read_column(o, o->rewards, dim, f64);
-	if (r.n % E)
-		cli_die("%s: %zu values are not whole rows of %zu environments", o->rewards, r.n, E);
-	size_t T = r.n / E;
+	if (r.a.n % E)
+		cli_die("%s: %zu values are not whole rows of %zu environments", o->rewards, r.a.n, E);
+	size_t n = r.a.n, T = n / E;
 	column v = read_column(o, o->values, dim, f64);
 	column d = read_column(o, o->dones, dim, f64);
-	expect_count(&v, r.n, "as many as rewards");
-	expect_count(&d, r.n, "as many as rewards");
-	column lv = { 0 }, ld = { 0 }, m = { 0 }, lp = { 0 }, blp = { 0 };
+	expect_count(&v, n, "as many as rewards");
+	expect_count(&d, n, "as many as rewards");
+	column lv, ld = { 0 }, m = { 0 }, lp = { 0 }, blp = { 0 };
 	if (o->last_values)
 		lv = read_column(o, o->last_values, dim, f64), expect_count(&lv, E, "one per environment");
 	else
-		lv.v = grow(NULL, E, f64 ? sizeof(double) : sizeof(float)), memset(lv.v, 0, E * (f64 ? 8 : 4));
+		lv = zero_column(E, f64);
 	if (o->last_dones)
 		ld = read_column(o, o->last_dones, dim, f64), expect_count(&ld, E, "one per environment");
 	if (o->mask)
-		m = read_column(o, o->mask, dim, f64), expect_count(&m, r.n, "as many as rewards");
+		m = read_column(o, o->mask, dim, f64), expect_count(&m, n, "as many as rewards");
 	if (o->params.vtrace) {
 		lp = read_column(o, o->logp, dim, f64);
 		blp = read_column(o, o->behavior_logp, dim, f64);
-		expect_count(&lp, r.n, "as many as rewards");
-		expect_count(&blp, r.n, "as many as rewards");
+		expect_count(&lp, n, "as many as rewards");
+		expect_count(&blp, n, "as many as rewards");
 		log_ratio(&lp, &blp);
 	}
 	gae_batch b = {
 		.T = T, .E = E, .t_stride = o->batch_major ? 1 : E, .e_stride = o->batch_major ? T : 1,
-		.f64 = f64, .reward = r.v, .value = v.v, .episode_start = d.v, .kept = m.v,
-		.log_rho = lp.v, .last_value = lv.v, .last_done = ld.v,
+		.f64 = f64, .reward = r.a.v, .value = v.a.v, .episode_start = d.a.v, .kept = m.a.v,
+		.log_rho = lp.a.v, .last_value = lv.a.v, .last_done = ld.a.v,
 	};
 	check_flags(&b, o);
-	void *adv = big_alloc(r.n, f64 ? sizeof(double) : sizeof(float));
-	void *ret = big_alloc(r.n, f64 ? sizeof(double) : sizeof(float));
+	void *adv = big_alloc(n, f64);
+	void *ret = big_alloc(n, f64);
 	gae_batch_compute(&o->params, &b, adv, ret);
 	if (o->normalize)
 		gae_batch_normalize(&b, adv);

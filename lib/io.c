@@ -7,6 +7,7 @@
  * spaces and a newline so the data starts on a 64-byte boundary.  Writers add
  * room for the first axis to grow to 21 digits (GROWTH_AXIS_MAX_DIGITS), so a
  * header can be patched in place once the row count is known. */
+#define _DEFAULT_SOURCE /* MAP_POPULATE, MADV_HUGEPAGE */
 #include "io.h"
 
 #include "cli.h"
@@ -18,6 +19,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1056,4 +1058,176 @@ enum io_format io_format_option(const char *opt, const char *arg, int for_input)
 		cli_usage_error("%s: unknown format '%s' (choose from %s)", opt, arg,
 				for_input ? "f32, f64, npy, text, auto" : "f32, f64, npy, text, json");
 	return (enum io_format)f;
+}
+
+/* ---- whole arrays --------------------------------------------------------- */
+
+enum { HUGE_PAGE = 2 << 20 };
+
+int io_array_alloc(io_array *a, size_t n, int f64)
+{
+	size_t elem = f64 ? sizeof(double) : sizeof(float);
+	memset(a, 0, sizeof *a);
+	a->f64 = f64;
+	if (n > SIZE_MAX / elem)
+		return -1;
+	size_t bytes = n ? n * elem : elem;
+	void *p = NULL;
+	/* A rollout of 4M x 8 steps touches hundreds of MB; faulting it in
+	 * 4 KiB pages costs more than the arithmetic, so large arrays ask for
+	 * transparent huge pages (a hint: failure is harmless). */
+	if (bytes < 4 * (size_t)HUGE_PAGE)
+		p = malloc(bytes);
+	else if (posix_memalign(&p, HUGE_PAGE, bytes) == 0)
+		(void)madvise(p, bytes, MADV_HUGEPAGE);
+	else
+		p = NULL;
+	if (!p)
+		return -1;
+	a->v = p;
+	a->n = n;
+	return 0;
+}
+
+void io_array_free(io_array *a)
+{
+	if (a->mapped)
+		munmap(a->v, a->mapped);
+	else
+		free(a->v);
+	a->v = NULL;
+	a->n = a->mapped = 0;
+}
+
+/* The fast path: a raw file of the storage type, mapped copy-on-write.
+ * Returns 1 when mapped, 0 when the file does not qualify. */
+static int array_map(io_array *a, const char *path, enum io_format fmt, int f64)
+{
+	enum io_format storage = f64 ? IO_F64 : IO_F32;
+	if (strcmp(path, "-") == 0 || !(fmt == storage || (fmt == IO_AUTO && !f64)))
+		return 0;
+	struct stat st;
+	/* stat before open: opening and closing a FIFO would break its writer */
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	size_t elem = f64 ? sizeof(double) : sizeof(float);
+	void *map = MAP_FAILED;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size % elem == 0 &&
+	    (uint64_t)st.st_size <= SIZE_MAX)
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return 0;
+	/* Writable only now: MAP_POPULATE on a writable private mapping would
+	 * break copy-on-write for every page up front (Linux mm/gup.c,
+	 * populate_vma_page_range), copying the whole file. */
+	if (mprotect(map, (size_t)st.st_size, PROT_READ | PROT_WRITE) != 0) {
+		munmap(map, (size_t)st.st_size);
+		return 0;
+	}
+	if (fmt == IO_AUTO && st.st_size >= 6 && memcmp(map, npy_magic, 6) == 0) {
+		munmap(map, (size_t)st.st_size);
+		return 0;
+	}
+	a->v = map;
+	a->mapped = (size_t)st.st_size;
+	a->n = a->mapped / elem;
+	return 1;
+}
+
+/* Values a reader will deliver, from the .npy shape or a regular file's
+ * size; 0 when unknown (a pipe, text). */
+static size_t expected_values(const io_reader *r)
+{
+	if (r->fmt == IO_NPY)
+		return r->npy_rows > 0 ? (size_t)r->npy_rows * r->dim : 0;
+	struct stat st;
+	if (r->fmt == IO_TEXT || fstat(fileno(r->fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+		return 0;
+	return (size_t)st.st_size / r->elem_size;
+}
+
+static int array_read(io_array *a, io_reader *r, const char *name)
+{
+	size_t elem = a->f64 ? sizeof(double) : sizeof(float);
+	size_t expected = expected_values(r);
+	size_t cap = expected ? expected + r->dim : 0;
+	if (cap < r->dim * 1024)
+		cap = r->dim * 1024;
+	io_array grown;
+	if (io_array_alloc(&grown, cap, a->f64) != 0) {
+		RERR(r, "%s: out of memory", name);
+		return -1;
+	}
+	a->v = grown.v;
+	for (;;) {
+		if (cap - a->n < r->dim) {
+			if (cap > SIZE_MAX / 2 / elem) {
+				RERR(r, "%s: input too large", name);
+				return -1;
+			}
+			void *more = realloc(a->v, 2 * cap * elem);
+			if (!more) {
+				RERR(r, "%s: out of memory", name);
+				return -1;
+			}
+			a->v = more;
+			cap *= 2;
+		}
+		size_t rows = (cap - a->n) / r->dim;
+		long got = a->f64 ? io_read_rows(r, (double *)a->v + a->n, rows)
+				  : io_read_rows_f32(r, (float *)a->v + a->n, rows);
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			return 0;
+		a->n += (size_t)got * r->dim;
+	}
+}
+
+int io_array_load(io_array *a, const char *path, enum io_format fmt, size_t dim, int f64, char *err, size_t err_len)
+{
+	memset(a, 0, sizeof *a);
+	a->f64 = f64;
+	a->dim = dim ? dim : 1;
+	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+	if (array_map(a, path, fmt, f64)) {
+		int finite = f64 ? all_finite_f64(a->v, a->n) : all_finite_f32(a->v, a->n);
+		for (size_t i = 0; !finite && i < a->n; i++) {
+			double x = f64 ? ((const double *)a->v)[i] : ((const float *)a->v)[i];
+			if (isfinite(x))
+				continue;
+			snprintf(err, err_len, "%s: non-finite value %s at row %zu, column %zu (byte offset %zu)", name,
+				 isnan(x) ? "nan" : x > 0 ? "inf" : "-inf", i / a->dim, i % a->dim,
+				 i * (f64 ? sizeof(double) : sizeof(float)));
+			io_array_free(a);
+			return -1;
+		}
+		return 0;
+	}
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!fp) {
+		snprintf(err, err_len, "cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	io_reader r;
+	int rc = io_reader_open(&r, fp, name, fmt, dim);
+	if (rc == 0) {
+		a->dim = r.dim ? r.dim : a->dim;
+		if (r.dim == 0) /* an empty text input */
+			rc = io_array_alloc(a, 0, f64) == 0 ? 0 : (RERR(&r, "%s: out of memory", name), -1);
+		else
+			rc = array_read(a, &r, name);
+	}
+	if (rc != 0) {
+		snprintf(err, err_len, "%s", r.err);
+		io_array_free(a);
+	}
+	io_reader_close(&r);
+	if (fp != stdin)
+		fclose(fp);
+	return rc;
 }

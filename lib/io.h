@@ -75,6 +75,26 @@ long io_read_rows_f32(io_reader *r, float *out, size_t max_rows);
 int io_read_all(io_reader *r, double **out, size_t *n_rows);
 void io_reader_close(io_reader *r);
 
+/* A whole array in memory, for tools that need all of an input at once
+ * (a rollout, a data set).  A raw f32/f64 regular file of the storage type
+ * is mapped copy-on-write (no read, no copy; writes stay private); anything
+ * else goes through an io_reader.  Values are float32 (f64 = 0) or float64.
+ * Non-finite values are errors, as for the reader. */
+typedef struct io_array {
+	void *v;        /* n values, float or double; writable */
+	size_t n;
+	size_t dim;     /* the row length used (from the caller, or the input) */
+	int f64;
+	size_t mapped;  /* bytes mapped, 0 if allocated */
+} io_array;
+
+/* path "-" is stdin.  fmt IO_AUTO detects .npy.  dim 0: from the input
+ * (a .npy shape, a text row) or 1.  Returns 0, or -1 with err. */
+int io_array_load(io_array *a, const char *path, enum io_format fmt, size_t dim, int f64, char *err, size_t err_len);
+/* Allocate n values (not initialised), huge pages asked for when large. */
+int io_array_alloc(io_array *a, size_t n, int f64);
+void io_array_free(io_array *a);
+
 /* Parse a .npy header from a memory buffer (for the fuzzer and tests):
  * fills fmt-independent fields of r (elem_size, npy_shape, npy_ndim,
  * npy_rows, dim) and returns the header length in bytes, or -1 with r->err. */
