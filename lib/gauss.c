@@ -6,8 +6,11 @@
  * always takes the same path.  On x86-64 with GCC a second copy of the
  * block loop is compiled for AVX2 and chosen at run time; it does the same
  * IEEE operations in the same order (no fused multiply-add: ISO C mode
- * keeps -ffp-contract=off), so the bits do not depend on the machine. */
+ * keeps -ffp-contract=off), so the bits do not depend on the machine.
+ * The logarithm is vmath_log4 (vmath.h); sine and cosine of 2 pi u are
+ * here, as nothing else needs them. */
 #include "gauss.h"
+#include "vmath.h"
 
 #include <math.h>
 #ifdef __SSE2__
@@ -15,14 +18,11 @@
 #endif
 #include <string.h>
 
-typedef double vd __attribute__((vector_size(32)));
-typedef uint64_t vu __attribute__((vector_size(32)));
+typedef vmath_vd vd;
+typedef vmath_vu vu;
 
 enum { LANES = 4, BATCH_PAIRS = 512 };
 
-#define EXP_BIAS_BITS 0x3ff0000000000000ULL   /* 1023 << 52 */
-#define MAGIC_2P52    0x4330000000000000ULL   /* bits of 2^52 */
-#define SQRT_HALF_BITS 0x3fe6a09e667f3bcdULL  /* bits of sqrt(1/2) */
 #define MANT_MASK     0x000fffffffffffffULL
 
 static uint64_t load_le64(const unsigned char *b)
@@ -35,10 +35,6 @@ static uint64_t load_le64(const unsigned char *b)
 	return w;
 }
 
-/* Small non-negative integers (< 2^52) to double: place them in the
- * mantissa of 2^52 and subtract 2^52 (exact). */
-#define SMALL_TO_DOUBLE(k) ((vd)((k) | MAGIC_2P52) - 0x1p52)
-
 /* rng.c u53: ((w >> 11) + 0.5) 2^-53, the same rounding of the + 0.5,
  * the same clamp below 1.
  * (Vectors go through pointers: passing 32-byte vectors by value would
@@ -46,43 +42,12 @@ static uint64_t load_le64(const unsigned char *b)
 static void uniform53(const vu *w, vd *u)
 {
 	vu k = *w >> 11;
-	vd d = SMALL_TO_DOUBLE(k & MANT_MASK) + SMALL_TO_DOUBLE(k >> 52) * 0x1p52;
+	vd d = VMATH_SMALL_TO_DOUBLE(k & MANT_MASK) + VMATH_SMALL_TO_DOUBLE(k >> 52) * 0x1p52;
 	vd v = (d + 0.5) * 0x1p-53;
 	/* (2^53 - 1 + 0.5) 2^-53 rounds to 1: keep u below 1 as rng.c does */
 	vu at_one = (vu)(v >= 1.0);
 	vd below_one = v - v + 0x1.fffffffffffffp-1;
 	*u = (vd)(((vu)v & ~at_one) | ((vu)below_one & at_one));
-}
-
-/* ln x for positive normal x.  Write x = 2^k z with z in [sqrt(1/2),
- * sqrt(2)) (found by integer arithmetic on the bits, as musl's log does),
- * then ln z = 2 atanh(s) with s = (z-1)/(z+1), |s| < 0.1716, summed as the
- * series 2 s (1 + s^2/3 + s^4/5 + ...) to s^21 (remainder below 1e-18);
- * k ln 2 is added in two parts so that it carries no rounding (fdlibm
- * e_log.c ln2_hi/ln2_lo). */
-static void log_v(const vd *x, vd *out)
-{
-	const double ln2_hi = 6.93147180369123816490e-01;
-	const double ln2_lo = 1.90821492927058770002e-10;
-	vu ix = (vu)*x;
-	vu biased_k = (ix - SQRT_HALF_BITS + EXP_BIAS_BITS) >> 52; /* k + 1023 */
-	vd z = (vd)(ix - (biased_k << 52) + EXP_BIAS_BITS);
-	vd k = SMALL_TO_DOUBLE(biased_k) - 1023.0;
-	vd f = z - 1.0; /* exact: z is within a factor 2 of 1 */
-	vd s = f / (2.0 + f);
-	vd s2 = s * s;
-	vd p = (vd){0, 0, 0, 0} + 1.0 / 21;
-	p = p * s2 + 1.0 / 19;
-	p = p * s2 + 1.0 / 17;
-	p = p * s2 + 1.0 / 15;
-	p = p * s2 + 1.0 / 13;
-	p = p * s2 + 1.0 / 11;
-	p = p * s2 + 1.0 / 9;
-	p = p * s2 + 1.0 / 7;
-	p = p * s2 + 1.0 / 5;
-	p = p * s2 + 1.0 / 3;
-	vd log_z = 2.0 * s + 2.0 * s * s2 * p;
-	*out = k * ln2_hi + (log_z + k * ln2_lo);
 }
 
 /* sin and cos of 2 pi u for u in [0, 1].  4u = q + r with q the nearest
@@ -151,7 +116,7 @@ static void box_muller4(const unsigned char *b, double *out)
 	vd u1, u2, log_u1, sin_v, cos_v;
 	uniform53(&w1, &u1);
 	uniform53(&w2, &u2);
-	log_v(&u1, &log_u1);
+	vmath_log4(&u1, &log_u1);
 	sincos_2pi_v(&u2, &sin_v, &cos_v);
 	vd minus_two_log = -2.0 * log_u1;
 	vd radius;
@@ -224,9 +189,7 @@ void gauss_normal_at(const rng *g, uint64_t index, double *out, size_t n)
 
 double gauss_log(double x)
 {
-	vd v = { x, 1, 1, 1 }, out;
-	log_v(&v, &out);
-	return out[0];
+	return vmath_log(x);
 }
 
 void gauss_sincos_2pi(double u, double *sin_out, double *cos_out)
