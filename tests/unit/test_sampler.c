@@ -315,6 +315,54 @@ START_TEST(test_reproducible_noise)
 }
 END_TEST
 
+static int data_fn(void *ctx, const double *x, size_t n, size_t dim, double sigma, double *out)
+{
+	(void)dim;
+	den_data_apply(ctx, x, n, sigma, out);
+	return 0;
+}
+
+/* The ideal denoiser of a data set memorises it: every sampler whose last
+ * step lands on D ends exactly on the points, and each point is reached. */
+START_TEST(test_data_samples_are_points)
+{
+	enum { N = 64 };
+	const double pts[] = { 0, 0, 1, 0, 0, 1, 3, 3 };
+	den_data dd;
+	ck_assert_int_eq(den_data_init(&dd, pts, 4, 2), 0);
+	enum samp_kind kinds[] = { SAMP_EULER, SAMP_HEUN, SAMP_DPM2, SAMP_DPMPP_2M, SAMP_EULER_A,
+		SAMP_DPMPP_2M_SDE, SAMP_DDIM, SAMP_PC };
+	rng seed;
+	rng_seed(&seed, "points", "test-sampler");
+	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+		double x[2 * N], sig[19];
+		rng_normal_at(&seed, 0, x, 2 * N);
+		for (int i = 0; i < 2 * N; i++)
+			x[i] *= 80;
+		ck_assert_ptr_null(samp_sigmas(SAMP_GRID_KARRAS, 18, 0.002, 80, 7, 1, sig));
+		samp_opts o;
+		samp_opts_defaults(&o, kinds[k]);
+		rng noise = rng_substream(&seed, 1);
+		samp_run r = { .opt = o, .sigmas = sig, .n_sigmas = 19, .n = N, .dim = 2,
+			.denoise = data_fn, .denoise_ctx = &dd, .noise = &noise };
+		ck_assert_int_eq(samp_run_sampler(&r, x), SAMP_OK);
+		int hits[4] = { 0 };
+		for (int j = 0; j < N; j++) {
+			int found = -1;
+			for (int p = 0; p < 4; p++)
+				if (x[2 * j] == pts[2 * p] && x[2 * j + 1] == pts[2 * p + 1])
+					found = p;
+			ck_assert_msg(found >= 0, "%s: row %d = (%.17g, %.17g) is not a point",
+				samp_kind_names[kinds[k]], j, x[2 * j], x[2 * j + 1]);
+			hits[found]++;
+		}
+		for (int p = 0; p < 4; p++)
+			ck_assert_msg(hits[p] > 0, "%s never reaches point %d", samp_kind_names[kinds[k]], p);
+	}
+	den_data_free(&dd);
+}
+END_TEST
+
 static int failing_fn(void *ctx, const double *x, size_t n, size_t dim, double sigma, double *out)
 {
 	(void)ctx, (void)x, (void)n, (void)dim, (void)sigma, (void)out;
@@ -364,6 +412,7 @@ static Suite *sampler_suite(void)
 	tcase_add_test(tc, test_encode_decode_round_trip);
 	tcase_add_test(tc, test_reproducible_noise);
 	tcase_add_test(tc, test_states_and_failures);
+	tcase_add_test(tc, test_data_samples_are_points);
 	suite_add_tcase(s, tc);
 	return s;
 }
