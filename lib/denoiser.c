@@ -79,9 +79,9 @@ static inline __attribute__((always_inline)) den_vec vec_splat(double x)
  * 2e-16) and 2^k built in the exponent bits: the usual vector-libm
  * construction (SLEEF xexp, fdlibm e_exp.c for the split of ln2).  Lanes
  * below -708, where exp is subnormal, give exactly 0.  lib/vmath's
- * vmath_exp4 covers every x but divides (fdlibm's rational form): in this
- * loop it costs twice the time of the whole denoiser at large sigma, so the
- * softmax keeps this division-free form for its x <= 0. */
+ * vmath_exp4 covers every x but divides (fdlibm's rational form): with it
+ * the whole denoiser takes twice as long at large sigma, so the softmax
+ * keeps this division-free form for its x <= 0. */
 static inline __attribute__((always_inline)) den_vec vec_exp_nonpos(const den_vec *xp)
 {
 	den_vec x = *xp;
