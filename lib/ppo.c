@@ -1,8 +1,10 @@
 /* ppo: per-token policy losses, KL estimators, value loss, aggregation and
  * exact gradients.  See ppo.h and policy-optimization(7). */
 #include "ppo.h"
+#include "vmath.h"
 
 #include <math.h>
+#include <string.h>
 
 const char *const ppo_objective_names[] = { "ppo", "pg", "kimi", NULL };
 const char *const ppo_kl_names[] = { "none", "k1", "k2", "k3", "abs", NULL };
@@ -136,7 +138,7 @@ double ppo_kl_estimate(enum ppo_kl kind, enum ppo_kl_clamp cl,
 			gx *= clamp_grad(x, -PPO_K3_EXP_CLAMP, PPO_K3_EXP_CLAMP);
 			x = clamp(x, -PPO_K3_EXP_CLAMP, PPO_K3_EXP_CLAMP);
 		}
-		double e = exp(x);
+		double e = vmath_exp(x);
 		v = e - x - 1;
 		g = (e - 1) * gx;
 		break;
@@ -230,7 +232,7 @@ static inline __attribute__((always_inline)) void token_terms_at_ratio(const ppo
 void ppo_token_terms(const ppo_config *c, unsigned fields, const ppo_token *t,
 	ppo_terms *o)
 {
-	token_terms_at_ratio(c, fields, t, exp(log_ratio_of(t)), o);
+	token_terms_at_ratio(c, fields, t, vmath_exp(log_ratio_of(t)), o);
 }
 
 void ppo_acc_init(ppo_acc *a, const ppo_config *c, unsigned fields)
@@ -365,8 +367,7 @@ static inline __attribute__((always_inline)) void acc_block(ppo_acc *a,
 		t.old_logp = cl->old_logp[k];
 		ratio[i] = log_ratio_of(&t);
 	}
-	for (size_t i = 0; i < n; i++)
-		ratio[i] = exp(ratio[i]);
+	vmath_exp_array(ratio, ratio, n);
 	for (size_t i = 0; i < n; i++) {
 		ppo_terms tm;
 		token_at(a, cl, base + i, fields, &t);
@@ -387,7 +388,7 @@ static inline __attribute__((always_inline)) void acc_block(ppo_acc *a,
 	*sums = s;
 }
 
-/* The common case compiled on its own: no optional inputs, no outputs. */
+/* No optional inputs, no outputs, another objective than PPO's. */
 static void acc_block_plain(ppo_acc *a, const ppo_cols *cl, size_t base, size_t n, run_sums *s)
 {
 	acc_block(a, cl, base, n, 0, NULL, s);
@@ -399,15 +400,233 @@ static void acc_block_any(ppo_acc *a, const ppo_cols *cl, size_t base, size_t n,
 	acc_block(a, cl, base, n, a->fields, outs, s);
 }
 
+/* ---- the common case, four tokens at a time --------------------------
+ * PPO-clip with no optional inputs and no per-token outputs (what a
+ * trainer's batch without a reference policy asks for): the same IEEE
+ * operations as token_terms_at_ratio and run_sums_add, token for token,
+ * on vectors of four (vmath.h), with the sums kept per lane and added
+ * across the lanes at the end of the run.  Only the order of the
+ * summation differs from the general path. */
+
+typedef vmath_vd vd;
+typedef vmath_vu vu;
+
+/* The sums of run_sums, one per lane. */
+typedef struct lane_sums {
+	vd m, pg, log_ratio, clip_low, clip_high, clip_dual, ratio, approx_kl, ppo_kl;
+	vd ratio_min, ratio_max;
+	vu kept;
+} lane_sums;
+
+/* What the kernel needs of the configuration, as vectors. */
+typedef struct clip_params {
+	vd lo, hi;              /* 1 - clip_low, 1 + clip_high */
+	vd dual;                /* the dual clip C */
+	vu dual_on;             /* all ones when C > 0 */
+	vd adv_shift, adv_scale;
+} clip_params;
+
+#define SELECT VMATH_SELECT
+/* 1.0 where the comparison mask is set, else 0.0 */
+#define ONE_WHERE(mask) ((vd)((vu)(mask) & 0x3ff0000000000000ULL))
+
+/* Four tokens from the strided columns, rows i .. i+3, built in
+ * registers (lanes stored one by one and loaded whole would stall the
+ * load on four stores). */
+static inline __attribute__((always_inline)) void gather4(const ppo_cols *cl, size_t i,
+	vd *logp, vd *old_logp, vd *adv, vd *mask)
+{
+	size_t st = cl->stride, k = i * st;
+#define COLUMN4(col) ((vd){ (col)[k], (col)[k + st], (col)[k + 2 * st], (col)[k + 3 * st] })
+	*logp = COLUMN4(cl->logp);
+	*old_logp = COLUMN4(cl->old_logp);
+	*adv = COLUMN4(cl->adv);
+	*mask = cl->mask ? COLUMN4(cl->mask) : (vd){ 1, 1, 1, 1 };
+#undef COLUMN4
+}
+
+/* The last 1 to 3 tokens, rows i .. end-1; the lanes past them are zero
+ * (mask 0: they add nothing). */
+static void gather_tail(const ppo_cols *cl, size_t i, size_t end,
+	vd *logp, vd *old_logp, vd *adv, vd *mask)
+{
+	double col[4][VMATH_LANES] = { { 0 } };
+	for (size_t j = 0; i + j < end; j++) {
+		size_t k = (i + j) * cl->stride;
+		col[0][j] = cl->logp[k];
+		col[1][j] = cl->old_logp[k];
+		col[2][j] = cl->adv[k];
+		col[3][j] = cl->mask ? cl->mask[k] : 1.0;
+	}
+	memcpy(logp, col[0], sizeof *logp);
+	memcpy(old_logp, col[1], sizeof *old_logp);
+	memcpy(adv, col[2], sizeof *adv);
+	memcpy(mask, col[3], sizeof *mask);
+}
+
+/* A block of tokens as contiguous columns, in groups of four.  The work
+ * goes in three passes over it (columns in; exps; losses and sums) rather
+ * than one: each loop body is then short enough for the processor to run
+ * several groups at once, where one long body would wait on the latency
+ * of the exp's chain of operations. */
+enum { PLAIN_GROUPS = PPO_BLOCK / VMATH_LANES };
+
+typedef struct plain_block {
+	vd raw[PLAIN_GROUPS];       /* logp - old_logp */
+	vd log_ratio[PLAIN_GROUPS]; /* clamped (log_ratio_of) */
+	vd ratio[PLAIN_GROUPS];
+	vd adv[PLAIN_GROUPS], mask[PLAIN_GROUPS];
+} plain_block;
+
+static inline __attribute__((always_inline)) void plain_columns(const clip_params *p,
+	const vd *logp, const vd *old_logp, const vd *adv, const vd *mask,
+	plain_block *b, size_t g)
+{
+	const vd zero = { 0, 0, 0, 0 };
+	vd raw = *logp - *old_logp;
+	vd lr = SELECT(raw < -PPO_LOG_RATIO_CLAMP, zero - PPO_LOG_RATIO_CLAMP, raw);
+	b->raw[g] = raw;
+	b->log_ratio[g] = SELECT(lr > PPO_LOG_RATIO_CLAMP, zero + PPO_LOG_RATIO_CLAMP, lr);
+	b->adv[g] = (*adv - p->adv_shift) * p->adv_scale;   /* token_at's whitening */
+	b->mask[g] = *mask;
+}
+
+/* ppo_clip_loss and run_sums_add on group g. */
+static inline __attribute__((always_inline)) void plain_sums(const clip_params *p,
+	const plain_block *b, size_t g, lane_sums *s)
+{
+	const vd zero = { 0, 0, 0, 0 };
+	vd a = b->adv[g], m = b->mask[g], ratio = b->ratio[g], lr = b->log_ratio[g];
+	vd r_lo = SELECT(ratio < p->lo, p->lo, ratio);
+	vd r_clamped = SELECT(r_lo > p->hi, p->hi, r_lo);
+	vd plain = -a * ratio, clipped = -a * r_clamped;
+	vd loss = SELECT(plain > clipped, plain, clipped);
+	vu neg = (vu)(a < 0);
+	vu clip_low = neg & (vu)(ratio < p->lo);
+	vu clip_high = (vu)(a > 0) & (vu)(ratio > p->hi);
+	vd cap = SELECT(neg & p->dual_on, -a * p->dual, zero + INFINITY);
+	vu clip_dual = (vu)(loss > cap);
+	vd pg = SELECT(loss < cap, loss, cap);
+	s->m += m;
+	s->pg += m * pg;
+	s->log_ratio += m * b->raw[g];
+	s->clip_low += m * ONE_WHERE(clip_low);
+	s->clip_high += m * ONE_WHERE(clip_high);
+	s->clip_dual += m * ONE_WHERE(clip_dual);
+	s->ratio += m * ratio;
+	s->approx_kl += m * ((ratio - 1) - lr);
+	s->ppo_kl -= m * lr;
+	vu kept = (vu)(m > 0);
+	s->kept -= kept;    /* all ones is -1 */
+	s->ratio_min = SELECT(kept & (vu)(ratio < s->ratio_min), ratio, s->ratio_min);
+	s->ratio_max = SELECT(kept & (vu)(ratio > s->ratio_max), ratio, s->ratio_max);
+}
+
+/* Tokens base .. base+n-1 (n <= PPO_BLOCK) into the lane sums. */
+static inline __attribute__((always_inline)) void plain_block_run(const ppo_cols *cl,
+	const clip_params *p, size_t base, size_t n, plain_block *b, lane_sums *sums)
+{
+	vd logp, old_logp, adv, mask;
+	size_t groups = n / VMATH_LANES;
+	for (size_t g = 0; g < groups; g++) {
+		gather4(cl, base + g * VMATH_LANES, &logp, &old_logp, &adv, &mask);
+		plain_columns(p, &logp, &old_logp, &adv, &mask, b, g);
+	}
+	if (groups * VMATH_LANES < n) {
+		gather_tail(cl, base + groups * VMATH_LANES, base + n, &logp, &old_logp, &adv, &mask);
+		plain_columns(p, &logp, &old_logp, &adv, &mask, b, groups++);
+	}
+	for (size_t g = 0; g < groups; g++)
+		vmath_exp4(&b->log_ratio[g], &b->ratio[g]);
+	lane_sums s = *sums;    /* in registers, not stored per group */
+	for (size_t g = 0; g < groups; g++)
+		plain_sums(p, b, g, &s);
+	*sums = s;
+}
+
+static inline __attribute__((always_inline)) void plain_run(const ppo_cols *cl,
+	const clip_params *p, lane_sums *sums)
+{
+	plain_block b;
+	for (size_t base = 0; base < cl->n; base += PPO_BLOCK) {
+		size_t n = cl->n - base < PPO_BLOCK ? cl->n - base : PPO_BLOCK;
+		plain_block_run(cl, p, base, n, &b, sums);
+	}
+}
+
+static void plain_run_sse(const ppo_cols *cl, const clip_params *p, lane_sums *s)
+{
+	plain_run(cl, p, s);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PPO_AVX2 1
+/* The same loop compiled for AVX2, where four doubles fill a register;
+ * the same operations in the same order, so the same bits. */
+__attribute__((target("avx2"), flatten))
+static void plain_run_avx2(const ppo_cols *cl, const clip_params *p, lane_sums *s)
+{
+	plain_run(cl, p, s);
+}
+#endif
+
+/* The lanes in a fixed order: (0 + 1) + (2 + 3). */
+static double lanes_sum(const vd *v)
+{
+	return ((*v)[0] + (*v)[1]) + ((*v)[2] + (*v)[3]);
+}
+
+static void acc_plain(const ppo_acc *a, const ppo_cols *cl, run_sums *out)
+{
+	const ppo_config *c = &a->cfg;
+	const vd zero = { 0, 0, 0, 0 };
+	clip_params p = {
+		.lo = zero + (1 - c->clip_low), .hi = zero + (1 + c->clip_high),
+		.dual = zero + c->dual_clip, .dual_on = (vu)(zero + c->dual_clip > 0),
+		.adv_shift = zero + a->adv_shift, .adv_scale = zero + a->adv_scale,
+	};
+	lane_sums s;
+	memset(&s, 0, sizeof s);
+	s.ratio_min = zero + INFINITY;
+	s.ratio_max = zero - INFINITY;
+#ifdef PPO_AVX2
+	if (__builtin_cpu_supports("avx2"))
+		plain_run_avx2(cl, &p, &s);
+	else
+#endif
+		plain_run_sse(cl, &p, &s);
+	out->m += lanes_sum(&s.m);
+	out->pg += lanes_sum(&s.pg);
+	out->log_ratio += lanes_sum(&s.log_ratio);
+	out->clip_low += lanes_sum(&s.clip_low);
+	out->clip_high += lanes_sum(&s.clip_high);
+	out->clip_dual += lanes_sum(&s.clip_dual);
+	out->ratio += lanes_sum(&s.ratio);
+	out->approx_kl += lanes_sum(&s.approx_kl);
+	out->ppo_kl += lanes_sum(&s.ppo_kl);
+	for (int j = 0; j < VMATH_LANES; j++) {
+		out->tokens += s.kept[j];
+		if (s.ratio_min[j] < out->ratio_min)
+			out->ratio_min = s.ratio_min[j];
+		if (s.ratio_max[j] > out->ratio_max)
+			out->ratio_max = s.ratio_max[j];
+	}
+}
+
 void ppo_acc_tokens(ppo_acc *a, const ppo_cols *cl, ppo_out *outs)
 {
 	run_sums s = { .ratio_min = INFINITY, .ratio_max = -INFINITY };
-	for (size_t base = 0; base < cl->n; base += PPO_BLOCK) {
-		size_t n = cl->n - base < PPO_BLOCK ? cl->n - base : PPO_BLOCK;
-		if (a->fields == 0 && !outs)
-			acc_block_plain(a, cl, base, n, &s);
-		else
-			acc_block_any(a, cl, base, n, outs, &s);
+	int plain = a->fields == 0 && !outs;
+	if (plain && a->cfg.objective == PPO_OBJ_PPO) {
+		acc_plain(a, cl, &s);
+	} else {
+		for (size_t base = 0; base < cl->n; base += PPO_BLOCK) {
+			size_t n = cl->n - base < PPO_BLOCK ? cl->n - base : PPO_BLOCK;
+			if (plain)
+				acc_block_plain(a, cl, base, n, &s);
+			else
+				acc_block_any(a, cl, base, n, outs, &s);
+		}
 	}
 	run_sums_merge(a, &s);
 }
