@@ -367,7 +367,7 @@ static inline __attribute__((always_inline)) void acc_block(ppo_acc *a,
 		t.old_logp = cl->old_logp[k];
 		ratio[i] = log_ratio_of(&t);
 	}
-	vmath_exp_array(ratio, ratio, n);
+	vmath_exp_array(ratio, n);
 	for (size_t i = 0; i < n; i++) {
 		ppo_terms tm;
 		token_at(a, cl, base + i, fields, &t);

@@ -17,14 +17,14 @@ double vmath_log(double x)
 	return out[0];
 }
 
-void vmath_exp_array(const double *x, double *out, size_t n)
+void vmath_exp_array(double *x, size_t n)
 {
 	size_t i = 0;
 	for (; i + VMATH_LANES <= n; i += VMATH_LANES) {
 		vmath_vd v, e;
 		memcpy(&v, x + i, sizeof v);
 		vmath_exp4(&v, &e);
-		memcpy(out + i, &e, sizeof e);
+		memcpy(x + i, &e, sizeof e);
 	}
 	if (i == n)
 		return;
@@ -34,5 +34,5 @@ void vmath_exp_array(const double *x, double *out, size_t n)
 		v[j] = x[i + j];
 	vmath_exp4(&v, &e);
 	for (size_t j = 0; i + j < n; j++)
-		out[i + j] = e[j];
+		x[i + j] = e[j];
 }

@@ -112,7 +112,7 @@ static inline void vmath_exp4(const vmath_vd *x, vmath_vd *out)
 /* One value through the kernels (tests, scalar callers). */
 double vmath_exp(double x);
 double vmath_log(double x);
-/* out[i] = e^x[i] for i < n; out may be x. */
-void vmath_exp_array(const double *x, double *out, size_t n);
+/* x[i] = e^x[i] for i < n. */
+void vmath_exp_array(double *x, size_t n);
 
 #endif

@@ -93,16 +93,13 @@ END_TEST
 
 START_TEST(exp_array_equals_scalar)
 {
-	double x[11] = { 0 }, out[11];
+	double x[11];
 	for (size_t n = 0; n <= 11; n++) {
 		for (size_t i = 0; i < n; i++)
 			x[i] = (double)i * 1.7 - 9.3;
-		vmath_exp_array(x, out, n);
+		vmath_exp_array(x, n);
 		for (size_t i = 0; i < n; i++)
-			ck_assert(out[i] == vmath_exp(x[i]));
-		vmath_exp_array(x, x, n);   /* in place */
-		for (size_t i = 0; i < n; i++)
-			ck_assert(x[i] == out[i]);
+			ck_assert(x[i] == vmath_exp((double)i * 1.7 - 9.3));
 	}
 }
 END_TEST
