@@ -3,6 +3,7 @@
  * mixture) or a user's model in a child process.  The denoisers are
  * lib/denoiser.c, the grids and samplers lib/sampler.c, the child protocol
  * lib/coproc.c. */
+#include <float.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -395,18 +396,37 @@ static size_t load_gmm(denoiser *dn, const options *o)
 
 /* ---- the run ------------------------------------------------------------- */
 
+/* States must be finite, and fit the float32 formats when written in one:
+ * an overflowing mixture or data set is an error, not "inf" in the output. */
+static void check_rows(const double *x, size_t n, size_t dim, enum io_format fmt, const char *what)
+{
+	int f32 = fmt != IO_F64;
+	for (size_t i = 0; i < n * dim; i++) {
+		if (!isfinite(x[i]))
+			cli_die("%s: row %zu, column %zu: the state is not finite (the data or the"
+				" mixture is out of range)", what, i / dim + 1, i % dim + 1);
+		if (f32 && fabs(x[i]) > FLT_MAX)
+			cli_die("%s: row %zu, column %zu: %g is beyond the float32 range (use -O f64)",
+				what, i / dim + 1, i % dim + 1, x[i]);
+	}
+}
+
 typedef struct observer {
 	io_writer traj;
+	const char *traj_name;
 	int tracing;
 	cli_progress progress;
 } observer;
 
 static void on_state(void *ctx, size_t step, double sigma, const double *x, size_t n, size_t dim)
 {
-	(void)sigma, (void)dim;
+	(void)sigma;
 	observer *ob = ctx;
-	if (ob->tracing && io_write_rows(&ob->traj, x, n) != 0)
-		cli_die("%s", ob->traj.err);
+	if (ob->tracing) {
+		check_rows(x, n, dim, ob->traj.fmt, ob->traj_name);
+		if (io_write_rows(&ob->traj, x, n) != 0)
+			cli_die("%s", ob->traj.err);
+	}
 	cli_progress_update(&ob->progress, step);
 }
 
@@ -521,6 +541,7 @@ int main(int argc, char **argv)
 			(int64_t)(n_states * n)) != 0)
 			cli_die("%s", ob.traj.err);
 		ob.tracing = 1;
+		ob.traj_name = o.trajectory;
 	}
 	cli_progress_start(&ob.progress, "sampling", n_states - 1, o.quiet);
 
@@ -546,6 +567,7 @@ int main(int argc, char **argv)
 		cli_fclose(traj_fp, o.trajectory);
 	}
 
+	check_rows(x, n, dim, o.out_fmt, "samples");
 	io_writer w;
 	if (io_writer_open(&w, stdout, NULL, o.out_fmt, dim, (int64_t)n) != 0
 		|| io_write_rows(&w, x, n) != 0 || io_writer_close(&w) != 0)

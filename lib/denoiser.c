@@ -10,8 +10,10 @@
 /* Weights below exp(-DEN_CUT_BASE) / N of the largest are left out: their
  * sum is under 2^-60 of the total, below double rounding. */
 #define DEN_CUT_BASE 42.0
-/* Half squared norm of a padding lane: its logit is -1e300, weight 0. */
-#define DEN_PAD 1e300
+/* Half squared norm of a padding lane: its logit is -inf, its weight 0,
+ * and it is never the largest unless every real logit overflowed to -inf
+ * too (then the result is NaN, which the caller reports). */
+#define DEN_PAD INFINITY
 
 /* The hot loops are compiled for the baseline and, where GCC can dispatch
  * at load time (ifunc), for AVX2+FMA and AVX-512 too: the Makefile builds

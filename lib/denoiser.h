@@ -24,7 +24,7 @@ typedef struct den_data {
 	double *center;        /* dim: the mean of the points */
 	double *packed;        /* n_blocks x dim x DEN_BLOCK centred coordinates */
 	double *half_sqnorm;   /* n_blocks x DEN_BLOCK: |y_i - center|^2 / 2;
-	                          padding lanes hold +HUGE so their weight is 0 */
+	                          padding lanes hold +inf so their weight is 0 */
 	double *logit;         /* DEN_TILE x n_blocks x DEN_BLOCK scratch */
 	double *xc;            /* DEN_TILE x dim scratch: centred samples */
 	double *acc;           /* DEN_TILE x dim scratch: the output tile */
