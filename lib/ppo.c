@@ -478,7 +478,11 @@ typedef struct plain_block {
 	vd adv[PLAIN_GROUPS], mask[PLAIN_GROUPS];
 } plain_block;
 
-static inline __attribute__((always_inline)) void plain_columns(const clip_params *p,
+/* Group g of the block from its four tokens.  Returns 0 when every mask
+ * is 0: such a group adds exact zeros to every sum (its inputs are finite
+ * and its ratios bounded), so the caller may overwrite it.  Padded
+ * batches are full of them. */
+static inline __attribute__((always_inline)) size_t plain_columns(const clip_params *p,
 	const vd *logp, const vd *old_logp, const vd *adv, const vd *mask,
 	plain_block *b, size_t g)
 {
@@ -489,6 +493,8 @@ static inline __attribute__((always_inline)) void plain_columns(const clip_param
 	b->log_ratio[g] = SELECT(lr > PPO_LOG_RATIO_CLAMP, zero + PPO_LOG_RATIO_CLAMP, lr);
 	b->adv[g] = (*adv - p->adv_shift) * p->adv_scale;   /* token_at's whitening */
 	b->mask[g] = *mask;
+	vu nonzero = (vu)(*mask != 0);
+	return ((nonzero[0] | nonzero[1]) | (nonzero[2] | nonzero[3])) & 1;
 }
 
 /* ppo_clip_loss and run_sums_add on group g. */
@@ -527,14 +533,14 @@ static inline __attribute__((always_inline)) void plain_block_run(const ppo_cols
 	const clip_params *p, size_t base, size_t n, plain_block *b, lane_sums *sums)
 {
 	vd logp, old_logp, adv, mask;
-	size_t groups = n / VMATH_LANES;
-	for (size_t g = 0; g < groups; g++) {
+	size_t full = n / VMATH_LANES, groups = 0;
+	for (size_t g = 0; g < full; g++) {
 		gather4(cl, base + g * VMATH_LANES, &logp, &old_logp, &adv, &mask);
-		plain_columns(p, &logp, &old_logp, &adv, &mask, b, g);
+		groups += plain_columns(p, &logp, &old_logp, &adv, &mask, b, groups);
 	}
-	if (groups * VMATH_LANES < n) {
-		gather_tail(cl, base + groups * VMATH_LANES, base + n, &logp, &old_logp, &adv, &mask);
-		plain_columns(p, &logp, &old_logp, &adv, &mask, b, groups++);
+	if (full * VMATH_LANES < n) {
+		gather_tail(cl, base + full * VMATH_LANES, base + n, &logp, &old_logp, &adv, &mask);
+		groups += plain_columns(p, &logp, &old_logp, &adv, &mask, b, groups);
 	}
 	for (size_t g = 0; g < groups; g++)
 		vmath_exp4(&b->log_ratio[g], &b->ratio[g]);
