@@ -2,8 +2,8 @@
  * verl and OpenRLHF, clip fractions on constructed tokens, the four
  * aggregation modes on unequal masked sequences, the analytic gradient
  * against central finite differences for every objective, KL estimator
- * and aggregation, and the invariant that the per-token contributions sum
- * to the loss. */
+ * and aggregation, the invariant that the per-token contributions sum
+ * to the loss, and the vectorised common case against the general path. */
 #include "ppo.h"
 #include "unit.h"
 
@@ -516,6 +516,63 @@ START_TEST(streaming_equals_batch)
 }
 END_TEST
 
+START_TEST(vector_path_equals_general_path)
+{
+	/* without optional inputs or per-token outputs PPO-clip takes the
+	 * four-lane path (ppo.c acc_plain); asking for outputs takes the
+	 * general one.  Sequences of every length modulo 4 and across the
+	 * 256-token block, whole groups of four masked, log-ratios past the
+	 * clamp of 20: only the order of the sums may differ. */
+	static const size_t len[] = { 1, 2, 3, 4, 5, 13, 300, 27, 257 };
+	enum { N_SEQ = sizeof len / sizeof len[0], N = 612 };
+	static ppo_token tok[N];
+	static ppo_out outs[N];
+	size_t start[N_SEQ + 1] = { 0 };
+	unsigned long long s = 31337;
+	size_t t = 0;
+	for (size_t i = 0; i < N_SEQ; i++) {
+		double adv = (i % 2 ? -1.0 : 1.0) * (0.1 + uniform(&s));
+		for (size_t k = 0; k < len[i]; k++, t++) {
+			ppo_token *x = &tok[t];
+			x->old_logp = -0.1 - 3.0 * uniform(&s);
+			x->logp = x->old_logp + uniform(&s) - 0.5;
+			x->adv = adv;
+			x->mask = (k / 4) % 5 == 3 ? 0.0 : uniform(&s) < 0.1 ? 0.0 : 1.0;
+		}
+		start[i + 1] = t;
+	}
+	ck_assert_uint_eq(t, N);
+	/* log-ratios past the clamp, both ways */
+	tok[101] = (ppo_token){ .logp = 24.0, .old_logp = -1.0, .adv = tok[101].adv, .mask = 1 };
+	tok[333] = (ppo_token){ .logp = -31.0, .old_logp = -1.0, .adv = tok[333].adv, .mask = 1 };
+	ppo_batch b = { tok, N, start, N_SEQ, 0 };
+	for (int variant = 0; variant < 4; variant++) {
+		ppo_config c = config(PPO_OBJ_PPO);
+		c.clip_high = variant & 1 ? 0.28 : 0.2;
+		c.dual_clip = variant & 1 ? 1.3 : 0;
+		c.normalize_adv = variant >> 1;
+		c.agg = variant & 2 ? PPO_AGG_SEQ_MEAN_TOKEN_MEAN : PPO_AGG_TOKEN_MEAN;
+		ppo_summary vec, gen;
+		ck_assert_int_eq(ppo_batch_compute(&c, &b, &vec, NULL, NULL, NULL, NULL), 0);
+		ck_assert_int_eq(ppo_batch_compute(&c, &b, &gen, outs, NULL, NULL, NULL), 0);
+		ck_assert_close(vec.loss, gen.loss, 1e-13, 1e-16);
+		ck_assert_close(vec.clipfrac_low, gen.clipfrac_low, 1e-13, 1e-16);
+		ck_assert_close(vec.clipfrac_high, gen.clipfrac_high, 1e-13, 1e-16);
+		ck_assert_close(vec.clipfrac_dual, gen.clipfrac_dual, 1e-13, 1e-16);
+		ck_assert_close(vec.approx_kl, gen.approx_kl, 1e-13, 1e-16);
+		ck_assert_close(vec.ppo_kl, gen.ppo_kl, 1e-13, 1e-16);
+		ck_assert_close(vec.ratio_mean, gen.ratio_mean, 1e-13, 0);
+		ck_assert(vec.ratio_min == gen.ratio_min && vec.ratio_max == gen.ratio_max);
+		ck_assert(vec.tokens == gen.tokens && vec.sequences_counted == gen.sequences_counted);
+		/* the clamp bound somewhere, and every clip kind where it can */
+		ck_assert_close(vec.ratio_max, exp(20.0), 1e-15, 0);
+		ck_assert_close(vec.ratio_min, exp(-20.0), 1e-15, 0);
+		ck_assert(vec.clipfrac_low > 0 && vec.clipfrac_high > 0);
+		ck_assert(!(variant & 1) || vec.clipfrac_dual > 0);
+	}
+}
+END_TEST
+
 static Suite *ppo_suite(void)
 {
 	Suite *s = suite_create("ppo");
@@ -535,6 +592,7 @@ static Suite *ppo_suite(void)
 	tcase_add_test(tc, empty_batch);
 	tcase_add_test(tc, presets_and_checks);
 	tcase_add_test(tc, streaming_equals_batch);
+	tcase_add_test(tc, vector_path_equals_general_path);
 	suite_add_tcase(s, tc);
 	return s;
 }
