@@ -116,7 +116,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Ilib -fsanitize=fuzzer,address,undefined
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h cmd/*.c tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	@clang $(FUZZ_FLAGS) $< $(LIB_SRC) $(LIBS) -o $@
 
