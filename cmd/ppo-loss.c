@@ -513,6 +513,21 @@ static void parse_columns(const char *list, layout *l)
 
 enum { CHUNK_ROWS = 4096 };
 
+/* A chunk of rows as read: doubles, or the frame's own float32 when no
+ * token is kept (the accumulator then reads them in place, with no
+ * conversion pass). */
+typedef struct chunk {
+	const double *d;
+	const float *f;
+	size_t dim;
+} chunk;
+
+static double chunk_at(const chunk *c, size_t row, int col)
+{
+	size_t k = row * c->dim + (size_t)col;
+	return c->f ? c->f[k] : c->d[k];
+}
+
 /* Rows [0, n) of buf as strided columns. */
 static ppo_cols cols_of_rows(const layout *l, const double *buf, size_t n)
 {
@@ -520,6 +535,20 @@ static ppo_cols cols_of_rows(const layout *l, const double *buf, size_t n)
 	for (int k = 0; k < N_COLS; k++)
 		at[k] = l->index[k] >= 0 ? buf + l->index[k] : NULL;
 	ppo_cols c = {
+		.n = n, .stride = l->dim, .logp = at[COL_LOGP], .old_logp = at[COL_OLD_LOGP],
+		.adv = at[COL_ADV], .mask = at[COL_MASK], .ref_logp = at[COL_REF],
+		.entropy = at[COL_ENTROPY], .value = at[COL_VALUE],
+		.old_value = at[COL_OLD_VALUE], .ret = at[COL_RETURN],
+	};
+	return c;
+}
+
+static ppo_cols_f32 cols_f32_of_rows(const layout *l, const float *buf, size_t n)
+{
+	const float *at[N_COLS];
+	for (int k = 0; k < N_COLS; k++)
+		at[k] = l->index[k] >= 0 ? buf + l->index[k] : NULL;
+	ppo_cols_f32 c = {
 		.n = n, .stride = l->dim, .logp = at[COL_LOGP], .old_logp = at[COL_OLD_LOGP],
 		.adv = at[COL_ADV], .mask = at[COL_MASK], .ref_logp = at[COL_REF],
 		.entropy = at[COL_ENTROPY], .value = at[COL_VALUE],
@@ -552,6 +581,19 @@ static void run_tokens(run *rn, const ppo_cols *c)
 	}
 }
 
+/* Rows [i, j) of the chunk: one run of a sequence. */
+static void chunk_tokens(run *rn, const layout *l, const chunk *c, size_t i, size_t j)
+{
+	if (c->f) {
+		ppo_cols_f32 cf = cols_f32_of_rows(l, c->f + i * c->dim, j - i);
+		rn->n_tok += cf.n;
+		ppo_acc_tokens_f32(&rn->acc, &cf);
+	} else {
+		ppo_cols cd = cols_of_rows(l, c->d + i * c->dim, j - i);
+		run_tokens(rn, &cd);
+	}
+}
+
 typedef struct frame_pos {
 	uint64_t row;        /* rows read before the chunk */
 	uint64_t seq_row;    /* first row of the current sequence */
@@ -560,30 +602,28 @@ typedef struct frame_pos {
 } frame_pos;
 
 /* Split a chunk of rows into runs of one sequence id. */
-static void feed_chunk(run *rn, const layout *l, const double *buf, size_t got, frame_pos *p)
+static void feed_chunk(run *rn, const layout *l, const chunk *c, size_t got, frame_pos *p)
 {
 	int seq_col = l->index[COL_SEQ], mask_col = l->index[COL_MASK];
-	for (size_t i = 0; i < got; i++) {
-		const double *x = buf + i * l->dim;
-		if (mask_col >= 0 && x[mask_col] < 0)
-			cli_die("%s: row %" PRIu64 ": mask %g is negative", rn->name, p->row + i, x[mask_col]);
-	}
+	for (size_t i = 0; mask_col >= 0 && i < got; i++)
+		if (chunk_at(c, i, mask_col) < 0)
+			cli_die("%s: row %" PRIu64 ": mask %g is negative", rn->name, p->row + i,
+				chunk_at(c, i, mask_col));
 	size_t i = 0;
 	while (i < got) {
 		size_t j = got;
 		if (seq_col >= 0) {
-			double id = buf[i * l->dim + (size_t)seq_col];
+			double id = chunk_at(c, i, seq_col);
 			if (p->row + i > 0 && id != p->seq_id) {
 				run_end_seq(rn, p->seq_row, p->seq_first);
 				p->seq_row = p->row + i;
 				p->seq_first = rn->n_tok;
 			}
 			p->seq_id = id;
-			for (j = i + 1; j < got && buf[j * l->dim + (size_t)seq_col] == id; j++)
+			for (j = i + 1; j < got && chunk_at(c, j, seq_col) == id; j++)
 				;
 		}
-		ppo_cols c = cols_of_rows(l, buf + i * l->dim, j - i);
-		run_tokens(rn, &c);
+		chunk_tokens(rn, l, c, i, j);
 		i = j;
 	}
 	p->row += got;
@@ -595,13 +635,16 @@ static void read_frame(FILE *in, run *rn, const options *o, const layout *l)
 	io_reader r;
 	if (io_reader_open(&r, in, rn->name, o->in_fmt, l->dim) != 0)
 		cli_die("%s", r.err);
-	double *buf = malloc(CHUNK_ROWS * l->dim * sizeof *buf);
+	int narrow = !rn->buffered && (r.fmt == IO_F32 || (r.fmt == IO_NPY && r.elem_size == 4));
+	size_t elem = narrow ? sizeof(float) : sizeof(double);
+	void *buf = malloc(CHUNK_ROWS * l->dim * elem);
 	if (!buf)
 		cli_die("out of memory");
+	chunk c = { narrow ? NULL : buf, narrow ? buf : NULL, l->dim };
 	frame_pos pos = { 0 };
 	long got;
-	while ((got = io_read_rows(&r, buf, CHUNK_ROWS)) > 0) {
-		feed_chunk(rn, l, buf, (size_t)got, &pos);
+	while ((got = narrow ? io_read_rows_f32(&r, buf, CHUNK_ROWS) : io_read_rows(&r, buf, CHUNK_ROWS)) > 0) {
+		feed_chunk(rn, l, &c, (size_t)got, &pos);
 		cli_progress_update(&rn->progress, pos.row);
 	}
 	if (got < 0)

@@ -432,31 +432,49 @@ typedef struct clip_params {
 
 /* Four tokens from the strided columns, rows i .. i+3, built in
  * registers (lanes stored one by one and loaded whole would stall the
- * load on four stores). */
-static inline __attribute__((always_inline)) void gather4(const ppo_cols *cl, size_t i,
-	vd *logp, vd *old_logp, vd *adv, vd *mask)
+ * load on four stores).  From doubles (cl) or from float32 (cf, widened
+ * by one conversion of four). */
+typedef float vf __attribute__((vector_size(16)));
+
+static inline __attribute__((always_inline)) void gather4(const ppo_cols *cl,
+	const ppo_cols_f32 *cf, size_t i, vd *logp, vd *old_logp, vd *adv, vd *mask)
 {
-	size_t st = cl->stride, k = i * st;
-#define COLUMN4(col) ((vd){ (col)[k], (col)[k + st], (col)[k + 2 * st], (col)[k + 3 * st] })
-	*logp = COLUMN4(cl->logp);
-	*old_logp = COLUMN4(cl->old_logp);
-	*adv = COLUMN4(cl->adv);
-	*mask = cl->mask ? COLUMN4(cl->mask) : (vd){ 1, 1, 1, 1 };
+	size_t st = cl ? cl->stride : cf->stride, k = i * st;
+#define COLUMN4(col) { (col)[k], (col)[k + st], (col)[k + 2 * st], (col)[k + 3 * st] }
+	if (cl) {
+		*logp = (vd)COLUMN4(cl->logp);
+		*old_logp = (vd)COLUMN4(cl->old_logp);
+		*adv = (vd)COLUMN4(cl->adv);
+		*mask = cl->mask ? (vd)COLUMN4(cl->mask) : (vd){ 1, 1, 1, 1 };
+	} else {
+		*logp = __builtin_convertvector((vf)COLUMN4(cf->logp), vd);
+		*old_logp = __builtin_convertvector((vf)COLUMN4(cf->old_logp), vd);
+		*adv = __builtin_convertvector((vf)COLUMN4(cf->adv), vd);
+		*mask = cf->mask ? __builtin_convertvector((vf)COLUMN4(cf->mask), vd) : (vd){ 1, 1, 1, 1 };
+	}
 #undef COLUMN4
 }
 
 /* The last 1 to 3 tokens, rows i .. end-1; the lanes past them are zero
  * (mask 0: they add nothing). */
-static void gather_tail(const ppo_cols *cl, size_t i, size_t end,
+static void gather_tail(const ppo_cols *cl, const ppo_cols_f32 *cf, size_t i, size_t end,
 	vd *logp, vd *old_logp, vd *adv, vd *mask)
 {
 	double col[4][VMATH_LANES] = { { 0 } };
 	for (size_t j = 0; i + j < end; j++) {
-		size_t k = (i + j) * cl->stride;
-		col[0][j] = cl->logp[k];
-		col[1][j] = cl->old_logp[k];
-		col[2][j] = cl->adv[k];
-		col[3][j] = cl->mask ? cl->mask[k] : 1.0;
+		if (cl) {
+			size_t k = (i + j) * cl->stride;
+			col[0][j] = cl->logp[k];
+			col[1][j] = cl->old_logp[k];
+			col[2][j] = cl->adv[k];
+			col[3][j] = cl->mask ? cl->mask[k] : 1.0;
+		} else {
+			size_t k = (i + j) * cf->stride;
+			col[0][j] = cf->logp[k];
+			col[1][j] = cf->old_logp[k];
+			col[2][j] = cf->adv[k];
+			col[3][j] = cf->mask ? cf->mask[k] : 1.0;
+		}
 	}
 	memcpy(logp, col[0], sizeof *logp);
 	memcpy(old_logp, col[1], sizeof *old_logp);
@@ -530,16 +548,17 @@ static inline __attribute__((always_inline)) void plain_sums(const clip_params *
 
 /* Tokens base .. base+n-1 (n <= PPO_BLOCK) into the lane sums. */
 static inline __attribute__((always_inline)) void plain_block_run(const ppo_cols *cl,
-	const clip_params *p, size_t base, size_t n, plain_block *b, lane_sums *sums)
+	const ppo_cols_f32 *cf, const clip_params *p, size_t base, size_t n,
+	plain_block *b, lane_sums *sums)
 {
 	vd logp, old_logp, adv, mask;
 	size_t full = n / VMATH_LANES, groups = 0;
 	for (size_t g = 0; g < full; g++) {
-		gather4(cl, base + g * VMATH_LANES, &logp, &old_logp, &adv, &mask);
+		gather4(cl, cf, base + g * VMATH_LANES, &logp, &old_logp, &adv, &mask);
 		groups += plain_columns(p, &logp, &old_logp, &adv, &mask, b, groups);
 	}
 	if (full * VMATH_LANES < n) {
-		gather_tail(cl, base + full * VMATH_LANES, base + n, &logp, &old_logp, &adv, &mask);
+		gather_tail(cl, cf, base + full * VMATH_LANES, base + n, &logp, &old_logp, &adv, &mask);
 		groups += plain_columns(p, &logp, &old_logp, &adv, &mask, b, groups);
 	}
 	for (size_t g = 0; g < groups; g++)
@@ -550,29 +569,43 @@ static inline __attribute__((always_inline)) void plain_block_run(const ppo_cols
 	*sums = s;
 }
 
+/* Exactly one of cl, cf is not NULL; both are constants where this is
+ * inlined, so that each caller below gets its own gathering loop. */
 static inline __attribute__((always_inline)) void plain_run(const ppo_cols *cl,
-	const clip_params *p, lane_sums *sums)
+	const ppo_cols_f32 *cf, const clip_params *p, lane_sums *sums)
 {
 	plain_block b;
-	for (size_t base = 0; base < cl->n; base += PPO_BLOCK) {
-		size_t n = cl->n - base < PPO_BLOCK ? cl->n - base : PPO_BLOCK;
-		plain_block_run(cl, p, base, n, &b, sums);
+	size_t n_tokens = cl ? cl->n : cf->n;
+	for (size_t base = 0; base < n_tokens; base += PPO_BLOCK) {
+		size_t n = n_tokens - base < PPO_BLOCK ? n_tokens - base : PPO_BLOCK;
+		plain_block_run(cl, cf, p, base, n, &b, sums);
 	}
 }
 
-static void plain_run_sse(const ppo_cols *cl, const clip_params *p, lane_sums *s)
+static void plain_run_f64(const ppo_cols *cl, const clip_params *p, lane_sums *s)
 {
-	plain_run(cl, p, s);
+	plain_run(cl, NULL, p, s);
+}
+
+static void plain_run_f32(const ppo_cols_f32 *cf, const clip_params *p, lane_sums *s)
+{
+	plain_run(NULL, cf, p, s);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PPO_AVX2 1
-/* The same loop compiled for AVX2, where four doubles fill a register;
+/* The same loops compiled for AVX2, where four doubles fill a register;
  * the same operations in the same order, so the same bits. */
 __attribute__((target("avx2"), flatten))
-static void plain_run_avx2(const ppo_cols *cl, const clip_params *p, lane_sums *s)
+static void plain_run_f64_avx2(const ppo_cols *cl, const clip_params *p, lane_sums *s)
 {
-	plain_run(cl, p, s);
+	plain_run(cl, NULL, p, s);
+}
+
+__attribute__((target("avx2"), flatten))
+static void plain_run_f32_avx2(const ppo_cols_f32 *cf, const clip_params *p, lane_sums *s)
+{
+	plain_run(NULL, cf, p, s);
 }
 #endif
 
@@ -582,7 +615,9 @@ static double lanes_sum(const vd *v)
 	return ((*v)[0] + (*v)[1]) + ((*v)[2] + (*v)[3]);
 }
 
-static void acc_plain(const ppo_acc *a, const ppo_cols *cl, run_sums *out)
+/* The common case on either kind of columns. */
+static void acc_plain(const ppo_acc *a, const ppo_cols *cl, const ppo_cols_f32 *cf,
+	run_sums *out)
 {
 	const ppo_config *c = &a->cfg;
 	const vd zero = { 0, 0, 0, 0 };
@@ -596,11 +631,17 @@ static void acc_plain(const ppo_acc *a, const ppo_cols *cl, run_sums *out)
 	s.ratio_min = zero + INFINITY;
 	s.ratio_max = zero - INFINITY;
 #ifdef PPO_AVX2
-	if (__builtin_cpu_supports("avx2"))
-		plain_run_avx2(cl, &p, &s);
-	else
+	if (__builtin_cpu_supports("avx2")) {
+		if (cl)
+			plain_run_f64_avx2(cl, &p, &s);
+		else
+			plain_run_f32_avx2(cf, &p, &s);
+	} else
 #endif
-		plain_run_sse(cl, &p, &s);
+	if (cl)
+		plain_run_f64(cl, &p, &s);
+	else
+		plain_run_f32(cf, &p, &s);
 	out->m += lanes_sum(&s.m);
 	out->pg += lanes_sum(&s.pg);
 	out->log_ratio += lanes_sum(&s.log_ratio);
@@ -619,20 +660,59 @@ static void acc_plain(const ppo_acc *a, const ppo_cols *cl, run_sums *out)
 	}
 }
 
+/* The vectorised path takes PPO-clip without optional inputs or outputs. */
+static int takes_plain(const ppo_acc *a, const ppo_out *outs)
+{
+	return a->fields == 0 && !outs && a->cfg.objective == PPO_OBJ_PPO;
+}
+
 void ppo_acc_tokens(ppo_acc *a, const ppo_cols *cl, ppo_out *outs)
 {
 	run_sums s = { .ratio_min = INFINITY, .ratio_max = -INFINITY };
-	int plain = a->fields == 0 && !outs;
-	if (plain && a->cfg.objective == PPO_OBJ_PPO) {
-		acc_plain(a, cl, &s);
+	if (takes_plain(a, outs)) {
+		acc_plain(a, cl, NULL, &s);
 	} else {
 		for (size_t base = 0; base < cl->n; base += PPO_BLOCK) {
 			size_t n = cl->n - base < PPO_BLOCK ? cl->n - base : PPO_BLOCK;
-			if (plain)
+			if (a->fields == 0 && !outs)
 				acc_block_plain(a, cl, base, n, &s);
 			else
 				acc_block_any(a, cl, base, n, outs, &s);
 		}
+	}
+	run_sums_merge(a, &s);
+}
+
+/* Float32 columns: the common case reads them directly; any other
+ * widens a block of tokens at a time and sums them as ppo_acc_tokens
+ * would, so that both give the same bits. */
+void ppo_acc_tokens_f32(ppo_acc *a, const ppo_cols_f32 *cf)
+{
+	run_sums s = { .ratio_min = INFINITY, .ratio_max = -INFINITY };
+	if (takes_plain(a, NULL)) {
+		acc_plain(a, NULL, cf, &s);
+		run_sums_merge(a, &s);
+		return;
+	}
+	ppo_token tok[PPO_BLOCK];
+	for (size_t base = 0; base < cf->n; base += PPO_BLOCK) {
+		size_t n = cf->n - base < PPO_BLOCK ? cf->n - base : PPO_BLOCK;
+		for (size_t i = 0; i < n; i++) {
+			size_t k = (base + i) * cf->stride;
+#define AT(col, dflt) (cf->col ? (double)cf->col[k] : (dflt))
+			tok[i] = (ppo_token){
+				.logp = cf->logp[k], .old_logp = cf->old_logp[k], .adv = cf->adv[k],
+				.mask = AT(mask, 1.0), .ref_logp = AT(ref_logp, 0.0),
+				.entropy = AT(entropy, 0.0), .value = AT(value, 0.0),
+				.old_value = AT(old_value, 0.0), .ret = AT(ret, 0.0),
+			};
+#undef AT
+		}
+		ppo_cols cl = ppo_cols_of_tokens(tok, n);
+		if (a->fields == 0)
+			acc_block_plain(a, &cl, 0, n, &s);
+		else
+			acc_block_any(a, &cl, 0, n, NULL, &s);
 	}
 	run_sums_merge(a, &s);
 }

@@ -173,6 +173,18 @@ void ppo_acc_init(ppo_acc *a, const ppo_config *c, unsigned fields);
 /* Add tokens of the current sequence; outs (may be NULL) get their
  * unnormalised outputs, one per token. */
 void ppo_acc_tokens(ppo_acc *a, const ppo_cols *cols, ppo_out *outs);
+
+/* The columns as float32, as a binary frame stores them: read in place,
+ * each value widened to double as it is used. */
+typedef struct ppo_cols_f32 {
+	size_t n, stride;
+	const float *logp, *old_logp, *adv, *mask;
+	const float *ref_logp, *entropy, *value, *old_value, *ret;
+} ppo_cols_f32;
+
+/* ppo_acc_tokens on float32 columns, without per-token outputs: the same
+ * bits as on the columns widened to double. */
+void ppo_acc_tokens_f32(ppo_acc *a, const ppo_cols_f32 *cols);
 /* The same for one token. */
 void ppo_acc_token(ppo_acc *a, const ppo_token *t, ppo_out *out);
 /* Close the current sequence.  outs (may be NULL) are its n tokens' outputs

@@ -3,7 +3,8 @@
  * aggregation modes on unequal masked sequences, the analytic gradient
  * against central finite differences for every objective, KL estimator
  * and aggregation, the invariant that the per-token contributions sum
- * to the loss, and the vectorised common case against the general path. */
+ * to the loss, the vectorised common case against the general path, and
+ * float32 columns against the same values in double. */
 #include "ppo.h"
 #include "unit.h"
 
@@ -573,6 +574,70 @@ START_TEST(vector_path_equals_general_path)
 }
 END_TEST
 
+/* A summary from rows of a frame (columns logp, old_logp, advantage,
+ * mask, ref_logp, entropy) fed as one sequence of n tokens, through the
+ * float32 columns or through the same values widened to double. */
+static void frame_summary(const ppo_config *c, unsigned fields, const float *rows,
+	size_t n, int as_f32, ppo_summary *s)
+{
+	enum { DIM = 6 };
+	static double wide[300 * DIM];
+	ppo_acc a;
+	ppo_acc_init(&a, c, fields);
+	if (as_f32) {
+		ppo_cols_f32 cf = { .n = n, .stride = DIM, .logp = rows, .old_logp = rows + 1,
+			.adv = rows + 2, .mask = rows + 3, .ref_logp = rows + 4, .entropy = rows + 5 };
+		ppo_acc_tokens_f32(&a, &cf);
+	} else {
+		for (size_t i = 0; i < n * DIM; i++)
+			wide[i] = rows[i];
+		ppo_cols cl = { .n = n, .stride = DIM, .logp = wide, .old_logp = wide + 1,
+			.adv = wide + 2, .mask = wide + 3, .ref_logp = wide + 4, .entropy = wide + 5 };
+		ppo_acc_tokens(&a, &cl, NULL);
+	}
+	ck_assert_int_eq(ppo_acc_end_seq(&a, NULL, 0, NULL), 0);
+	ppo_acc_finish(&a, s);
+}
+
+START_TEST(float32_columns_equal_double)
+{
+	/* the same bits whichever path the configuration takes */
+	enum { N = 300, DIM = 6 };
+	static float rows[N * DIM];
+	unsigned long long s = 2024;
+	for (size_t t = 0; t < N; t++) {
+		float *r = rows + t * DIM;
+		r[1] = (float)(-0.1 - 3.0 * uniform(&s));
+		r[0] = r[1] + (float)(uniform(&s) - 0.5);
+		r[2] = 0.75f;
+		r[3] = (t / 4) % 7 == 2 || uniform(&s) < 0.1 ? 0.0f : 1.0f;
+		r[4] = r[0] + (float)(uniform(&s) - 0.5);
+		r[5] = (float)(2.0 * uniform(&s));
+	}
+	struct { enum ppo_objective obj; enum ppo_kl kl; unsigned fields; } cases[] = {
+		{ PPO_OBJ_PPO, PPO_KL_NONE, 0 },        /* the vectorised path */
+		{ PPO_OBJ_PG, PPO_KL_NONE, 0 },
+		{ PPO_OBJ_KIMI, PPO_KL_NONE, 0 },
+		{ PPO_OBJ_PPO, PPO_KL_K3, PPO_HAS_REF | PPO_HAS_ENTROPY },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+		for (size_t n = N - 3; n <= N; n++) {
+			ppo_config c = config(cases[k].obj);
+			c.kl = cases[k].kl;
+			c.beta = c.kl == PPO_KL_NONE ? 0 : 0.1;
+			c.dual_clip = 3;
+			ppo_summary narrow, wide;
+			frame_summary(&c, cases[k].fields, rows, n, 1, &narrow);
+			frame_summary(&c, cases[k].fields, rows, n, 0, &wide);
+			ck_assert(narrow.loss == wide.loss && narrow.kl == wide.kl);
+			ck_assert(narrow.entropy == wide.entropy && narrow.clipfrac == wide.clipfrac);
+			ck_assert(narrow.approx_kl == wide.approx_kl && narrow.ppo_kl == wide.ppo_kl);
+			ck_assert(narrow.ratio_mean == wide.ratio_mean && narrow.ratio_max == wide.ratio_max);
+			ck_assert(narrow.tokens == wide.tokens && narrow.tokens > 0);
+		}
+}
+END_TEST
+
 static Suite *ppo_suite(void)
 {
 	Suite *s = suite_create("ppo");
@@ -593,6 +658,7 @@ static Suite *ppo_suite(void)
 	tcase_add_test(tc, presets_and_checks);
 	tcase_add_test(tc, streaming_equals_batch);
 	tcase_add_test(tc, vector_path_equals_general_path);
+	tcase_add_test(tc, float32_columns_equal_double);
 	suite_add_tcase(s, tc);
 	return s;
 }
