@@ -6,12 +6,11 @@
  * writes.  See grpo-adv(1) and grpo(7).
  *
  * Speed (tests/bench/grpo-adv.sh): a cJSON tree per line costs more than
- * everything else put together, so records are checked by a validating
- * scanner (RFC 8259 grammar, depth limit as lib/jsonl.c) that keeps only
- * the spans of the fields we use; every other byte is passed through
- * untouched.  Groups are keyed by the raw JSON text of their value in a
- * hash table.  Output is assembled in one buffer, with a printf-free
- * float32 formatter that prints exactly what "%.9g" prints. */
+ * everything else put together, so records are checked by lib/jsonscan.c,
+ * which keeps only the spans of the fields we use; every other byte is
+ * passed through untouched (jsonl_append_to_buffer).  Groups are keyed by
+ * the raw JSON text of their value in a hash table.  Output is assembled
+ * in one buffer. */
 #include <errno.h>
 #include <float.h>
 #include <getopt.h>
@@ -24,14 +23,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "cli.h"
 #include "grpo.h"
 #include "io.h"
 #include "jsonl.h"
+#include "jsonscan.h"
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -273,589 +270,6 @@ static void release_source(source *s)
 		free(s->buf);
 }
 
-/* ---- the validating scanner ---------------------------------------------- */
-
-#define MAX_DEPTH 64  /* as lib/jsonl.c's default nesting limit */
-
-enum vtype { V_STRING = 1, V_NUMBER, V_TRUE, V_FALSE, V_NULL, V_ARRAY, V_OBJECT };
-
-typedef struct field_ref {
-	const char *name;
-	size_t name_len;
-	const char *val;      /* NULL when absent */
-	size_t val_len;
-	enum vtype type;
-	struct field_ref *alias;  /* another wanted field of the same name */
-} field_ref;
-
-typedef struct scanner {
-	const char *end;      /* end of the line being scanned */
-	const char *bad;      /* where the line went wrong */
-	const char *why;      /* what went wrong */
-	field_ref *fields;
-	size_t n_fields;
-	field_ref *by_key[32];  /* the wanted names by key_slot */
-	const char *dup;      /* a wanted field given twice */
-} scanner;
-
-#define KEY_SLOTS 32
-
-/* Where a key of n bytes starting with c is looked up (n > 0). */
-static size_t key_slot(size_t n, char c)
-{
-	return (n * 7 + (unsigned char)c) % KEY_SLOTS;
-}
-
-/* The scanner's leaf functions are forced inline into the object and
- * value loops: the calls cost more than the work on short keys. */
-#define HOT inline __attribute__((always_inline))
-
-/* The scanner's functions take the cursor and return the cursor after
- * what they read, or NULL with s->bad and s->why set. */
-static const char *fail_at(scanner *s, const char *at, const char *why)
-{
-	s->bad = at;
-	s->why = why;
-	return NULL;
-}
-
-/* Bytes that end the plain run of a string: '"', '\\' and controls. */
-static unsigned char string_stop[256];
-
-static void init_tables(void)
-{
-	for (int c = 0; c < 256; c++)
-		string_stop[c] = c < 0x20 || c == '"' || c == '\\';
-}
-
-static HOT const char *skip_ws(const char *p, const char *end)
-{
-	/* the usual case first: no blank at all */
-	if (p < end && (unsigned char)*p > ' ')
-		return p;
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-		p++;
-	return p;
-}
-
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* The plain run of a string from p: sixteen bytes at a time with SSE2,
- * eight at a time where the byte order allows (the "haszero" and "hasless" bit tricks of Sean
- * Anderson's Bit Twiddling Hacks; the lowest flagged byte is exact). */
-static HOT const char *skip_plain(const char *p, const char *end)
-{
-#if defined(__SSE2__)
-	/* sixteen at a time: '"', '\\', or a byte <= 0x1f (max(b, 0x1f) == 0x1f) */
-	const __m128i quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\');
-	const __m128i control = _mm_set1_epi8(0x1f);
-	while (end - p >= 16) {
-		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, slash)),
-			_mm_cmpeq_epi8(_mm_max_epu8(w, control), control));
-		int mask = _mm_movemask_epi8(stop);
-		if (mask)
-			return p + __builtin_ctz((unsigned)mask);
-		p += 16;
-	}
-#endif
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-	while (end - p >= 8) {
-		uint64_t w;
-		memcpy(&w, p, sizeof w);
-		uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
-		uint64_t stop = ((quote - ones) & ~quote) | ((slash - ones) & ~slash)
-			| ((w - ones * 0x20) & ~w);
-		stop &= highs;
-		if (stop)
-			return p + (__builtin_ctzll(stop) >> 3);
-		p += 8;
-	}
-#endif
-	while (p < end && !string_stop[(unsigned char)*p])
-		p++;
-	return p;
-}
-
-/* A string at p (a '"'); *escaped is set when it holds escapes. */
-static HOT const char *scan_string(scanner *s, const char *p, int *escaped)
-{
-	const char *end = s->end;
-	for (p++;;) {
-		p = skip_plain(p, end);
-		if (p >= end)
-			return fail_at(s, p, "unterminated string");
-		if (*p == '"')
-			return p + 1;
-		if (*p != '\\')
-			return fail_at(s, p, "control character in a string");
-		*escaped = 1;
-		if (p + 1 >= end)
-			return fail_at(s, p, "unterminated string");
-		if (p[1] != '\0' && strchr("\"\\/bfnrt", p[1])) {
-			p += 2;
-		} else if (p[1] == 'u') {
-			for (int k = 2; k < 6; k++)
-				if (p + k >= end || hex_value(p[k]) < 0)
-					return fail_at(s, p, "bad \\u escape");
-			p += 6;
-		} else {
-			return fail_at(s, p, "bad escape");
-		}
-	}
-}
-
-static HOT const char *skip_digits(const char *p, const char *end)
-{
-	while (p < end && is_digit(*p))
-		p++;
-	return p;
-}
-
-/* RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static HOT const char *scan_number(scanner *s, const char *p)
-{
-	const char *start = p, *end = s->end;
-	if (*p == '-')
-		p++;
-	if (p < end && *p == 'I')
-		return fail_at(s, start, "NaN and Infinity are not JSON numbers");
-	if (p >= end || !is_digit(*p))
-		return fail_at(s, p, "invalid number");
-	p = *p == '0' ? p + 1 : skip_digits(p, end);
-	if (p < end && *p == '.') {
-		if (++p >= end || !is_digit(*p))
-			return fail_at(s, p, "invalid number");
-		p = skip_digits(p, end);
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		if (++p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || !is_digit(*p))
-			return fail_at(s, p, "invalid number");
-		p = skip_digits(p, end);
-	}
-	return p;
-}
-
-static HOT const char *scan_literal(scanner *s, const char *p, const char *word, size_t n)
-{
-	if ((size_t)(s->end - p) < n || memcmp(p, word, n) != 0)
-		return fail_at(s, p, "invalid literal");
-	return p + n;
-}
-
-static const char *scan_value(scanner *s, const char *p, int depth, enum vtype *type);
-
-static const char *scan_array(scanner *s, const char *p, int depth)
-{
-	enum vtype t;
-	p = skip_ws(p + 1, s->end);
-	if (p < s->end && *p == ']')
-		return p + 1;
-	for (;;) {
-		if (!(p = scan_value(s, p, depth + 1, &t)))
-			return NULL;
-		p = skip_ws(p, s->end);
-		if (p < s->end && *p == ',')
-			p = skip_ws(p + 1, s->end);
-		else if (p < s->end && *p == ']')
-			return p + 1;
-		else
-			return fail_at(s, p, "expected ',' or ']'");
-	}
-}
-
-/* Decode an escaped key into out (UTF-8); -1 if it does not fit. */
-static long unescape_key(const char *k, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (o + 4 > cap)
-			return -1;
-		if (k[i] != '\\') {
-			out[o++] = k[i];
-			continue;
-		}
-		char e = k[++i];
-		const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
-		if (e != 'u') {
-			out[o++] = to[strchr(from, e) - from];
-			continue;
-		}
-		unsigned long cp = 0;
-		for (int d = 1; d <= 4; d++)
-			cp = cp * 16 + (unsigned long)hex_value(k[i + (size_t)d]);
-		i += 4;
-		if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < n && k[i + 1] == '\\' && k[i + 2] == 'u') {
-			unsigned long lo = 0;
-			for (int d = 3; d <= 6; d++)
-				lo = lo * 16 + (unsigned long)hex_value(k[i + (size_t)d]);
-			if (lo >= 0xdc00 && lo < 0xe000) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				i += 6;
-			}
-		}
-		if (cp < 0x80) {
-			out[o++] = (char)cp;
-		} else if (cp < 0x800) {
-			out[o++] = (char)(0xc0 | (cp >> 6));
-			out[o++] = (char)(0x80 | (cp & 0x3f));
-		} else if (cp < 0x10000) {
-			out[o++] = (char)(0xe0 | (cp >> 12));
-			out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-			out[o++] = (char)(0x80 | (cp & 0x3f));
-		} else {
-			out[o++] = (char)(0xf0 | (cp >> 18));
-			out[o++] = (char)(0x80 | ((cp >> 12) & 0x3f));
-			out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-			out[o++] = (char)(0x80 | (cp & 0x3f));
-		}
-	}
-	return (long)o;
-}
-
-/* memcmp(a, b, n) == 0 for the short keys of a record, without a call:
- * whole words, the last one overlapping the one before. */
-static HOT int same_bytes(const char *a, const char *b, size_t n)
-{
-	uint64_t wa, wb;
-	uint32_t ha, hb;
-	if (n >= 8) {
-		for (size_t i = 0; i + 8 < n; i += 8) {
-			memcpy(&wa, a + i, 8);
-			memcpy(&wb, b + i, 8);
-			if (wa != wb)
-				return 0;
-		}
-		memcpy(&wa, a + n - 8, 8);
-		memcpy(&wb, b + n - 8, 8);
-		return wa == wb;
-	}
-	if (n >= 4) {
-		memcpy(&ha, a, 4);
-		memcpy(&hb, b, 4);
-		if (ha != hb)
-			return 0;
-		memcpy(&ha, a + n - 4, 4);
-		memcpy(&hb, b + n - 4, 4);
-		return ha == hb;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return 0;
-	return 1;
-}
-
-/* Which wanted field a top-level key names, or NULL. */
-static HOT field_ref *match_key(scanner *s, const char *key, size_t n, int escaped)
-{
-	char plain[1024];
-	if (escaped) {
-		long got = unescape_key(key, n, plain, sizeof plain);
-		if (got < 0)
-			return NULL;
-		key = plain;
-		n = (size_t)got;
-	}
-	if (n == 0)
-		return NULL;
-	for (size_t j = key_slot(n, key[0]);; j = (j + 1) % KEY_SLOTS) {
-		field_ref *f = s->by_key[j];
-		if (!f)
-			return NULL;
-		if (f->name_len == n && same_bytes(f->name, key, n))
-			return f;
-	}
-}
-
-/* Index the wanted names by key_slot.  Two options may name the same
- * field (--length-field reward): the second becomes an alias of the first
- * and receives the same value. */
-static void index_fields(scanner *s)
-{
-	memset(s->by_key, 0, sizeof s->by_key);
-	for (size_t k = 0; k < s->n_fields; k++) {
-		field_ref *f = &s->fields[k];
-		f->alias = NULL;
-		size_t j = key_slot(f->name_len, f->name[0]);
-		while (s->by_key[j] && !(s->by_key[j]->name_len == f->name_len
-		       && memcmp(s->by_key[j]->name, f->name, f->name_len) == 0))
-			j = (j + 1) % KEY_SLOTS;
-		if (!s->by_key[j]) {
-			s->by_key[j] = f;
-		} else {
-			field_ref *last = s->by_key[j];
-			while (last->alias)
-				last = last->alias;
-			last->alias = f;
-		}
-	}
-}
-
-static const char *scan_object(scanner *s, const char *p, int depth)
-{
-	enum vtype t;
-	const char *end = s->end;
-	p = skip_ws(p + 1, end);
-	if (p < end && *p == '}')
-		return p + 1;
-	for (;;) {
-		int escaped = 0;
-		if (p >= end || *p != '"')
-			return fail_at(s, p, "expected a key");
-		const char *key = p + 1;
-		if (!(p = scan_string(s, p, &escaped)))
-			return NULL;
-		field_ref *want = depth == 1 ? match_key(s, key, (size_t)(p - 1 - key), escaped) : NULL;
-		p = skip_ws(p, end);
-		if (p >= end || *p != ':')
-			return fail_at(s, p, "expected ':'");
-		const char *val = p = skip_ws(p + 1, end);
-		/* scalars inline, containers by the recursive call */
-		if (p < end && *p == '"') {
-			t = V_STRING;
-			p = scan_string(s, p, &escaped);
-		} else if (p < end && (is_digit(*p) || *p == '-')) {
-			t = V_NUMBER;
-			p = scan_number(s, p);
-		} else {
-			p = scan_value(s, p, depth + 1, &t);
-		}
-		if (!p)
-			return NULL;
-		for (; want; want = want->alias) {
-			if (want->val && !s->dup)
-				s->dup = want->name;
-			want->val = val;
-			want->val_len = (size_t)(p - val);
-			want->type = t;
-		}
-		p = skip_ws(p, end);
-		if (p < end && *p == ',')
-			p = skip_ws(p + 1, end);
-		else if (p < end && *p == '}')
-			return p + 1;
-		else
-			return fail_at(s, p, "expected ',' or '}'");
-	}
-}
-
-static const char *scan_value(scanner *s, const char *p, int depth, enum vtype *type)
-{
-	if (p >= s->end)
-		return fail_at(s, p, "unexpected end of line");
-	if (depth > MAX_DEPTH)
-		return fail_at(s, p, "nested deeper than 64 levels");
-	int escaped;
-	switch (*p) {
-	case '"': *type = V_STRING; return scan_string(s, p, &escaped);
-	case '{': *type = V_OBJECT; return scan_object(s, p, depth);
-	case '[': *type = V_ARRAY; return scan_array(s, p, depth);
-	case 't': *type = V_TRUE; return scan_literal(s, p, "true", 4);
-	case 'f': *type = V_FALSE; return scan_literal(s, p, "false", 5);
-	case 'n': *type = V_NULL; return scan_literal(s, p, "null", 4);
-	case 'N': case 'I': return fail_at(s, p, "NaN and Infinity are not JSON numbers");
-	default:
-		if (*p == '-' || is_digit(*p)) {
-			*type = V_NUMBER;
-			return scan_number(s, p);
-		}
-		return fail_at(s, p, "invalid JSON");
-	}
-}
-
-/* One line: a JSON object and nothing after it but blanks. */
-static int scan_record(scanner *s, const char *line, size_t len)
-{
-	enum vtype t;
-	s->end = line + len;
-	s->dup = NULL;
-	for (size_t k = 0; k < s->n_fields; k++)
-		s->fields[k].val = NULL;
-	const char *p = skip_ws(line, s->end);
-	if (p >= s->end || *p != '{')
-		return fail_at(s, p, "not a JSON object"), -1;
-	if (!(p = scan_value(s, p, 1, &t)))
-		return -1;
-	p = skip_ws(p, s->end);
-	if (p != s->end)
-		return fail_at(s, p, "text after the JSON value"), -1;
-	return 0;
-}
-
-/* ---- numbers ------------------------------------------------------------- */
-
-static const double exact_pow10[23] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
-};
-
-/* A number already checked against the JSON grammar.  Clinger's fast path:
- * up to 15 significant digits and a power of ten up to 22 are both exact
- * in double, so one multiplication or division rounds correctly; anything
- * else goes to strtod. */
-static double parse_number(const char *p)
-{
-	const char *q = p;
-	int neg = *q == '-';
-	q += neg;
-	uint64_t mant = 0;
-	int digits = 0, exp10 = 0;
-	for (; is_digit(*q); q++)
-		if (mant || *q != '0') {
-			mant = mant * 10 + (uint64_t)(*q - '0');
-			if (++digits > 15)
-				return strtod(p, NULL);
-		}
-	if (*q == '.')
-		for (q++; is_digit(*q); q++) {
-			exp10--;
-			if (mant || *q != '0') {
-				mant = mant * 10 + (uint64_t)(*q - '0');
-				if (++digits > 15)
-					return strtod(p, NULL);
-			}
-		}
-	if (*q == 'e' || *q == 'E')
-		return strtod(p, NULL);
-	double v = (double)mant;
-	if (exp10 < -22)
-		return strtod(p, NULL);
-	if (exp10 < 0)
-		v /= exact_pow10[-exp10];
-	return neg ? -v : v;
-}
-
-static const uint64_t pow10_u64[20] = {
-	1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
-	1000000000u, 10000000000u, 100000000000u, 1000000000000u,
-	10000000000000u, 100000000000000u, 1000000000000000u,
-	10000000000000000u, 100000000000000000u, 1000000000000000000u,
-	10000000000000000000u
-};
-
-/* 10^p for 0 <= p <= 38 as a 128-bit integer. */
-static unsigned __int128 pow10_u128(int p)
-{
-	if (p <= 19)
-		return pow10_u64[p];
-	return (unsigned __int128)pow10_u64[19] * pow10_u64[p - 19];
-}
-
-/* printf("%.9g", (float)v) without printf, for the hot loop: the float is
- * m 2^e2 exactly; scale by 10^(8-k) in 128-bit integers and round half to
- * even, as glibc does with the exact value.  Outside 1e-22 .. 1e9 (or for
- * subnormals) it calls io_format_number, the definition of the format. */
-static size_t format_f32(double value, char *out)
-{
-	float f = (float)value;
-	uint32_t bits;
-	memcpy(&bits, &f, sizeof bits);
-	uint32_t exp_bits = (bits >> 23) & 0xff, frac = bits & 0x7fffff;
-	double a = fabs((double)f);
-	if (exp_bits == 0 || exp_bits == 0xff || a < 1e-22 || a >= 1e9)
-		return (size_t)io_format_number(out, 40, value, 0);
-	char *o = out;
-	if (bits >> 31)
-		*o++ = '-';
-	unsigned __int128 m = frac | 0x800000u, q = 0;
-	int e2 = (int)exp_bits - 150;
-	/* floor(log10 a) from the binary exponent, then one compare; the loop
-	 * below corrects the rare miss next to a power of ten */
-	int k = (int)floor((double)(e2 + 23) * 0.30102999566398120);
-	if (k + 1 <= 22 && k + 1 >= -22 && a >= (k + 1 >= 0 ? exact_pow10[k + 1] : 1.0 / exact_pow10[-(k + 1)]))
-		k++;
-	for (int tries = 0;; tries++) {
-		int p = 8 - k;
-		if (tries > 3 || p < 0 || p > 31 || e2 < -127)
-			return (size_t)io_format_number(out, 40, value, 0);
-		if (p <= 12 && e2 < 0 && e2 > -64) {
-			/* m 10^p < 2^24 10^12 < 2^64: the same in 64 bits */
-			uint64_t n = (uint64_t)m * pow10_u64[p], q64 = n >> -e2;
-			uint64_t rem = n - (q64 << -e2), half = (uint64_t)1 << (-e2 - 1);
-			q = q64 + (rem > half || (rem == half && (q64 & 1)));
-		} else {
-			unsigned __int128 n = m * pow10_u128(p);
-			if (e2 >= 0) {
-				q = n << e2;
-			} else {
-				int sh = -e2;
-				q = n >> sh;
-				unsigned __int128 rem = n - (q << sh), half = (unsigned __int128)1 << (sh - 1);
-				if (rem > half || (rem == half && (q & 1)))
-					q++;
-			}
-		}
-		if (q < 100000000u)
-			k--;
-		else if (q >= 1000000000u)
-			k++;
-		else
-			break;
-	}
-	/* the nine digits: one, then four pairs */
-	static const char pairs[] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
-	uint32_t q32 = (uint32_t)q, rest = q32 % 100000000u, hi = rest / 10000, lo = rest % 10000;
-	char d[9];
-	d[0] = (char)('0' + q32 / 100000000u);
-	memcpy(d + 1, pairs + 2 * (hi / 100), 2);
-	memcpy(d + 3, pairs + 2 * (hi % 100), 2);
-	memcpy(d + 5, pairs + 2 * (lo / 100), 2);
-	memcpy(d + 7, pairs + 2 * (lo % 100), 2);
-	int nd = 9;
-	while (nd > 1 && d[nd - 1] == '0')
-		nd--;
-	if (k < -4 || k >= 9) {
-		*o++ = d[0];
-		if (nd > 1) {
-			*o++ = '.';
-			memcpy(o, d + 1, (size_t)nd - 1);
-			o += nd - 1;
-		}
-		int ax = k < 0 ? -k : k;
-		*o++ = 'e';
-		*o++ = k < 0 ? '-' : '+';
-		*o++ = (char)('0' + ax / 10);
-		*o++ = (char)('0' + ax % 10);
-	} else if (k >= 0) {
-		memcpy(o, d, (size_t)k + 1);
-		o += k + 1;
-		if (nd > k + 1) {
-			*o++ = '.';
-			memcpy(o, d + k + 1, (size_t)(nd - k - 1));
-			o += nd - k - 1;
-		}
-	} else {
-		*o++ = '0';
-		*o++ = '.';
-		for (int i = 0; i < -k - 1; i++)
-			*o++ = '0';
-		memcpy(o, d, (size_t)nd);
-		o += nd;
-	}
-	*o = '\0';
-	return (size_t)(o - out);
-}
-
 /* ---- records ------------------------------------------------------------- */
 
 enum { F_GROUP, F_REWARD, F_LENGTH, F_CORRECT, F_STEP_REWARDS, F_STEP_ENDS, F_OUT, N_FIELDS };
@@ -1047,70 +461,68 @@ static size_t group_id(group_table *t, const char *text, size_t len)
 
 /* ---- field values -------------------------------------------------------- */
 
-static double number_field(where at, const field_ref *f)
+static double number_field(where at, const jscan_field *f)
 {
-	if (!f->val)
+	if (!f->value.text)
 		die_at(at, "field '%s' is missing", f->name);
-	if (f->type == V_NULL)
+	if (f->value.type == JSCAN_NULL)
 		die_at(at, "field '%s' is null", f->name);
-	if (f->type != V_NUMBER)
+	if (f->value.type != JSCAN_NUMBER)
 		die_at(at, "field '%s' is not a number", f->name);
-	double v = parse_number(f->val);
+	double v = jscan_number(f->value.text);
 	if (!isfinite(v))
 		die_at(at, "field '%s' is not a finite number", f->name);
 	return v;
 }
 
-static unsigned char flag_field(where at, const field_ref *f)
+static unsigned char flag_field(where at, const jscan_field *f)
 {
-	if (f->val && (f->type == V_TRUE || f->type == V_FALSE))
-		return f->type == V_TRUE;
-	if (f->val && f->type == V_NUMBER) {
-		double v = parse_number(f->val);
+	enum jscan_type t = f->value.type;
+	if (f->value.text && (t == JSCAN_TRUE || t == JSCAN_FALSE))
+		return t == JSCAN_TRUE;
+	if (f->value.text && t == JSCAN_NUMBER) {
+		double v = jscan_number(f->value.text);
 		if (v == 0 || v == 1)
 			return v == 1;
 	}
-	if (!f->val)
+	if (!f->value.text)
 		die_at(at, "field '%s' is missing", f->name);
 	die_at(at, "field '%s' is not a boolean (true, false, 0 or 1)", f->name);
 	return 0;
 }
 
 /* Call each(b, at, f, value, index) for every element of an array of
- * numbers (already checked against the JSON grammar). */
-typedef void element_fn(batch *b, where at, const field_ref *f, double v, size_t k);
+ * numbers. */
+typedef void element_fn(batch *b, where at, const jscan_field *f, double v, size_t k);
 
-static size_t number_array(where at, const field_ref *f, batch *b, element_fn *each)
+static size_t number_array(where at, const jscan_field *f, batch *b, element_fn *each)
 {
-	if (!f->val)
+	if (!f->value.text)
 		die_at(at, "field '%s' is missing", f->name);
-	if (f->type != V_ARRAY)
+	jscan_iter it;
+	if (jscan_array(&it, &f->value) != 0)
 		die_at(at, "field '%s' is not an array", f->name);
-	scanner s = { .end = f->val + f->val_len };
-	const char *p = skip_ws(f->val + 1, s.end);
+	jscan_value e;
 	size_t k = 0;
-	for (; *p != ']'; k++) {
-		if (!(*p == '-' || is_digit(*p)))
+	for (; jscan_next(&it, &e); k++) {
+		if (e.type != JSCAN_NUMBER)
 			die_at(at, "field '%s': element %zu is not a number", f->name, k);
-		double v = parse_number(p);
+		double v = jscan_number(e.text);
 		if (!isfinite(v))
 			die_at(at, "field '%s': element %zu is not a finite number", f->name, k);
 		each(b, at, f, v, k);
-		p = skip_ws(scan_number(&s, p), s.end);
-		if (*p == ',')
-			p = skip_ws(p + 1, s.end);
 	}
 	return k;
 }
 
-static void add_step_reward(batch *b, where at, const field_ref *f, double v, size_t k)
+static void add_step_reward(batch *b, where at, const jscan_field *f, double v, size_t k)
 {
 	(void)at, (void)f, (void)k;
 	reserve(&b->step_reward, &b->step_reward_cap, b->n_steps + 1, sizeof *b->step_reward);
 	b->step_reward[b->n_steps++] = v;
 }
 
-static void add_step_end(batch *b, where at, const field_ref *f, double v, size_t k)
+static void add_step_end(batch *b, where at, const jscan_field *f, double v, size_t k)
 {
 	size_t i = b->step_offset[b->n] + k;
 	if (v < 0 || v != floor(v) || v > 1e15)
@@ -1122,7 +534,7 @@ static void add_step_end(batch *b, where at, const field_ref *f, double v, size_
 }
 
 /* Steps of record b->n; sets its step and token offsets. */
-static void read_steps(const config *c, batch *b, where at, const field_ref *fields)
+static void read_steps(const config *c, batch *b, where at, const jscan_field *fields)
 {
 	size_t first = b->step_offset[b->n];
 	size_t n_rewards = number_array(at, &fields[F_STEP_REWARDS], b, add_step_reward);
@@ -1131,7 +543,7 @@ static void read_steps(const config *c, batch *b, where at, const field_ref *fie
 		die_at(at, "field '%s' has %zu elements but '%s' has %zu",
 			c->step_rewards_field, n_rewards, c->step_ends_field, n_ends);
 	size_t n_tokens = n_rewards ? b->step_end[first + n_rewards - 1] + 1 : 0;
-	if (fields[F_LENGTH].val) {
+	if (fields[F_LENGTH].value.text) {
 		double len = number_field(at, &fields[F_LENGTH]);
 		if (len < (double)n_tokens || len != floor(len) || len > 1e15)
 			die_at(at, "field '%s' (%.17g) is not a whole number of tokens past the last step end (%zu)",
@@ -1144,12 +556,12 @@ static void read_steps(const config *c, batch *b, where at, const field_ref *fie
 	b->token_offset[b->n + 1] = b->token_offset[b->n] + n_tokens;
 }
 
-static void read_fields(const config *c, batch *b, where at, const field_ref *fields)
+static void read_fields(const config *c, batch *b, where at, const jscan_field *fields)
 {
-	const field_ref *g = &fields[F_GROUP];
-	if (!g->val)
+	const jscan_field *g = &fields[F_GROUP];
+	if (!g->value.text)
 		die_at(at, "field '%s' is missing", c->group_field);
-	if (g->type != V_STRING && g->type != V_NUMBER)
+	if (g->value.type != JSCAN_STRING && g->value.type != JSCAN_NUMBER)
 		die_at(at, "field '%s' is not a string or a number", c->group_field);
 	if (c->process)
 		read_steps(c, b, at, fields);
@@ -1167,7 +579,7 @@ static void read_fields(const config *c, batch *b, where at, const field_ref *fi
 /* Check every line of every source and keep what the math needs. */
 static void read_records(const config *c, const source *srcs, size_t n_src, batch *b)
 {
-	field_ref fields[N_FIELDS] = {
+	jscan_field fields[N_FIELDS] = {
 		[F_GROUP] = { .name = c->group_field },
 		[F_REWARD] = { .name = c->reward_field },
 		[F_LENGTH] = { .name = c->length_field },
@@ -1176,13 +588,12 @@ static void read_records(const config *c, const source *srcs, size_t n_src, batc
 		[F_STEP_ENDS] = { .name = c->step_ends_field },
 		[F_OUT] = { .name = c->out_field },
 	};
-	for (size_t k = 0; k < N_FIELDS; k++)
-		fields[k].name_len = strlen(fields[k].name);
-	scanner s = { .fields = fields, .n_fields = N_FIELDS };
-	index_fields(&s);
+	jscan s;
+	if (jscan_init(&s, fields, N_FIELDS) != 0)
+		cli_die("internal error: field names");
 	group_table table = { 0 };
-	const char *last_group = NULL;
-	size_t last_len = 0, last_id = 0;
+	jscan_value last_group = { 0 };
+	size_t last_id = 0;
 	line_cursor cur;
 	const char *line;
 	size_t len;
@@ -1190,22 +601,21 @@ static void read_records(const config *c, const source *srcs, size_t n_src, batc
 	batch_grow(c, b);  /* the arrays and offsets exist even without records */
 	while (next_record(&cur, &line, &len)) {
 		where at = cur.at;
-		if (scan_record(&s, line, len) != 0) {
+		if (jscan_line(&s, line, len) != 0) {
 			if (memchr(line, '\0', len))
 				die_at(at, "NUL byte in a JSON line");
 			die_at(at, "invalid JSON at column %zu: %s", (size_t)(s.bad - line) + 1, s.why);
 		}
 		if (s.dup)
 			die_at(at, "field '%s' appears twice", s.dup);
-		if (fields[F_OUT].val)
+		if (fields[F_OUT].value.text)
 			die_at(at, "field '%s' is already present (name the new field with --advantage-field)", c->out_field);
 		batch_grow(c, b);
 		read_fields(c, b, at, fields);
-		const field_ref *g = &fields[F_GROUP];
-		if (!(last_group && g->val_len == last_len && same_bytes(g->val, last_group, last_len))) {
-			last_id = group_id(&table, g->val, g->val_len);
-			last_group = g->val;
-			last_len = g->val_len;
+		const jscan_value *g = &fields[F_GROUP].value;
+		if (!(last_group.text && g->len == last_group.len && memcmp(g->text, last_group.text, g->len) == 0)) {
+			last_id = group_id(&table, g->text, g->len);
+			last_group = *g;
 		}
 		b->group[b->n++] = last_id;
 	}
@@ -1290,13 +700,9 @@ static void check_float_range(const batch *b, const result *res, const source *s
 
 /* ---- writing ------------------------------------------------------------- */
 
-/* Records go out through one large buffer.  lib/jsonl's
- * jsonl_write_appended makes five stdio calls per record, which cost a
- * quarter of a run on a million completions (tests/bench/grpo-adv.sh); the
- * scanner has already proved each line to be one object, so the insertion
- * point is simply the last '}' and the output is assembled with memcpy.
- * The rule is jsonl_write_appended's: fields go before the closing brace,
- * after a comma unless the object is empty, every other byte unchanged. */
+/* Records go out through one large buffer: jsonl_write_appended makes five
+ * stdio calls per record, which cost a quarter of a run on a million
+ * completions (tests/bench/grpo-adv.sh). */
 typedef struct out_buffer {
 	char *buf;
 	size_t used, cap;
@@ -1320,43 +726,8 @@ static char *out_room(out_buffer *o, size_t n)
 	return o->buf + o->used;
 }
 
-/* One record: LINE (a checked object) with "key": value inserted before
- * its closing brace, the value being adv[0] or, when is_array, the array
- * adv[0 .. count). */
-static void out_record(out_buffer *o, const char *line, size_t len, const jsonl_fields *key,
-	const double *adv, size_t count, int is_array)
-{
-	size_t brace = len;
-	while (line[brace - 1] != '}')
-		brace--;
-	brace--;
-	const char *open = line[0] == '{' ? line : memchr(line, '{', len);
-	int empty = skip_ws(open + 1, line + brace) == line + brace;
-	/* a float32 prints in at most 15 bytes ("-1.17549435e-38") */
-	if (count > (SIZE_MAX - len - key->len - 8) / 16)
-		cli_die("record too large");
-	char *w = out_room(o, len + key->len + 8 + count * 16), *start = w;
-	memcpy(w, line, brace);
-	w += brace;
-	if (!empty)
-		*w++ = ',';
-	memcpy(w, key->buf, key->len);
-	w += key->len;
-	if (is_array)
-		*w++ = '[';
-	for (size_t t = 0; t < count; t++) {
-		if (t)
-			*w++ = ',';
-		w += format_f32(adv[t], w);
-	}
-	if (is_array)
-		*w++ = ']';
-	memcpy(w, line + brace, len - brace);
-	w += len - brace;
-	*w++ = '\n';
-	o->used += (size_t)(w - start);
-}
-
+/* Every record with its advantage (or, with --process, its array of
+ * per-token advantages) appended, in float32 text. */
 static void write_records(const config *c, const source *srcs, size_t n_src,
 	const batch *b, const result *res)
 {
@@ -1364,20 +735,23 @@ static void write_records(const config *c, const source *srcs, size_t n_src,
 	const char *line;
 	size_t len;
 	cursor_start(&cur, srcs, n_src);
-	jsonl_fields key = { 0 };
-	if (jsonl_fields_raw(&key, c->out_field, "") != 0)
+	jsonl_fields field = { 0 };
+	if (jsonl_fields_raw(&field, c->out_field, "") != 0)
 		cli_die("out of memory");
+	size_t key_len = field.len;
 	out_buffer out = { 0 };
 	reserve(&out.buf, &out.cap, 1 << 20, 1);
 	for (size_t i = 0; i < b->n && next_record(&cur, &line, &len); i++) {
-		if (res->token_offset)
-			out_record(&out, line, len, &key, res->adv + res->token_offset[i],
-				res->token_offset[i + 1] - res->token_offset[i], 1);
-		else
-			out_record(&out, line, len, &key, res->adv + i, 1, 0);
+		jsonl_fields_truncate(&field, key_len);
+		const size_t *tok = res->token_offset;
+		int rc = tok ? jsonl_fields_values(&field, res->adv + tok[i], tok[i + 1] - tok[i], 0)
+			: jsonl_fields_value(&field, res->adv[i], 0);
+		if (rc != 0 || field.len > SIZE_MAX / 2 - len)
+			cli_die("out of memory");
+		out.used += jsonl_append_to_buffer(out_room(&out, len + field.len + 2), line, len, &field);
 	}
 	out_flush(&out);
-	jsonl_fields_free(&key);
+	jsonl_fields_free(&field);
 	free(out.buf);
 }
 
@@ -1481,7 +855,6 @@ static void run_binary(const config *c, const char *path)
 int main(int argc, char **argv)
 {
 	cli_init(argv[0]);
-	init_tables();
 	config c;
 	parse_options(argc, argv, &c);
 	if (c.group_size)

@@ -11,6 +11,7 @@
 #include "io.h"
 
 #include "cli.h"
+#include "numfmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -762,6 +763,20 @@ void io_reader_close(io_reader *r)
 
 #define WERR(w, ...) set_err((w)->err, sizeof (w)->err, __VA_ARGS__)
 
+/* "%.9g" of the float32 value by lib/numfmt.c, which prints the same text
+ * several times faster; snprintf's truncation when buf is short. */
+static int format_f32(char *buf, size_t n, float f)
+{
+	char text[NUMFMT_F32_SIZE];
+	size_t len = numfmt_f32(f, n >= sizeof text ? buf : text);
+	if (n < sizeof text && n > 0) {
+		size_t keep = len < n ? len : n - 1;
+		memcpy(buf, text, keep);
+		buf[keep] = '\0';
+	}
+	return (int)len;
+}
+
 int io_format_number(char *buf, size_t n, double v, int f64)
 {
 	if (isnan(v))
@@ -770,7 +785,10 @@ int io_format_number(char *buf, size_t n, double v, int f64)
 		return snprintf(buf, n, v > 0 ? "inf" : "-inf");
 	if (f64)
 		return snprintf(buf, n, "%.17g", v);
-	return snprintf(buf, n, "%.9g", (double)(float)v);
+	float f = (float)v;
+	if (isinf(f))  /* beyond float32: the double's value, not "inf" */
+		return snprintf(buf, n, "%.9g", v);
+	return format_f32(buf, n, f);
 }
 
 /* The header text for ROWS rows, NumPy-style: dict, growth room, padding

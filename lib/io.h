@@ -137,7 +137,11 @@ int io_write_rows_f32(io_writer *w, const float *rows, size_t n_rows);
 int io_writer_close(io_writer *w);
 
 /* Format one value as text the way the writer does ("%.9g" of the float32
- * value, or "%.17g"); non-finite values print as nan, inf, -inf. */
+ * value, or "%.17g"); non-finite values print as nan, inf, -inf.  With
+ * f64 = 0, a finite value beyond the float32 range (above FLT_MAX and not
+ * rounded to it) prints as "%.9g" of the double, not as inf: a number, and
+ * the value it was.  snprintf's contract: at most n bytes with the NUL,
+ * returns the full length. */
 int io_format_number(char *buf, size_t n, double v, int f64);
 
 #endif

@@ -217,8 +217,10 @@ int jsonl_get_array(jsonl_reader *r, const char *field, int required, double **o
 
 static int reserve(jsonl_fields *f, size_t more)
 {
-	if (f->len + more + 1 <= f->cap)
+	if (more <= f->cap - f->len - 1 && f->cap)
 		return 0;
+	if (more > SIZE_MAX / 4 - f->len)
+		return -1;
 	size_t cap = f->cap ? f->cap : 256;
 	while (cap < f->len + more + 1)
 		cap *= 2;
@@ -240,40 +242,57 @@ static int append(jsonl_fields *f, const char *s, size_t n)
 	return 0;
 }
 
-/* ,"name": with the name escaped as a JSON string */
+/* ,"name": with the name escaped as a JSON string (RFC 8259 section 7:
+ * '"', '\\' and control bytes), in one reservation: a tool appends a field
+ * per record. */
 static int append_key(jsonl_fields *f, const char *name)
 {
-	if (f->len && append(f, ",", 1) != 0)
+	size_t n = strlen(name);
+	if (n > SIZE_MAX / 8 || reserve(f, 6 * n + 4) != 0)
 		return -1;
-	if (append(f, "\"", 1) != 0)
-		return -1;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		char esc[8];
-		int n;
-		if (*p == '"' || *p == '\\')
-			n = snprintf(esc, sizeof esc, "\\%c", *p);
-		else if (*p < 0x20)
-			n = snprintf(esc, sizeof esc, "\\u%04x", *p);
-		else
-			n = snprintf(esc, sizeof esc, "%c", *p);
-		if (append(f, esc, (size_t)n) != 0)
-			return -1;
+	char *w = f->buf + f->len;
+	if (f->len)
+		*w++ = ',';
+	*w++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c < 0x20) {
+			w += snprintf(w, 7, "\\u%04x", c);
+		} else {
+			if (c == '"' || c == '\\')
+				*w++ = '\\';
+			*w++ = (char)c;
+		}
 	}
-	return append(f, "\":", 2);
+	*w++ = '"';
+	*w++ = ':';
+	*w = '\0';
+	f->len = (size_t)(w - f->buf);
+	return 0;
 }
 
 static int append_number(jsonl_fields *f, double v, int f64)
 {
-	char num[40];
-	int n = isfinite(v) ? io_format_number(num, sizeof num, v, f64) : snprintf(num, sizeof num, "null");
-	return append(f, num, (size_t)n);
+	enum { ROOM = 40 };  /* "%.17g" of a double: 24 bytes at most */
+	if (reserve(f, ROOM) != 0)
+		return -1;
+	char *w = f->buf + f->len;
+	int n = isfinite(v) ? io_format_number(w, ROOM, v, f64) : snprintf(w, ROOM, "null");
+	f->len += (size_t)n;
+	return 0;
 }
 
 void jsonl_fields_reset(jsonl_fields *f)
 {
-	f->len = 0;
-	if (f->buf)
-		f->buf[0] = '\0';
+	jsonl_fields_truncate(f, 0);
+}
+
+void jsonl_fields_truncate(jsonl_fields *f, size_t len)
+{
+	if (len < f->len) {
+		f->len = len;
+		f->buf[len] = '\0';
+	}
 }
 
 void jsonl_fields_free(jsonl_fields *f)
@@ -283,14 +302,14 @@ void jsonl_fields_free(jsonl_fields *f)
 	f->len = f->cap = 0;
 }
 
-int jsonl_fields_number(jsonl_fields *f, const char *name, double v, int f64)
+int jsonl_fields_value(jsonl_fields *f, double v, int f64)
 {
-	return append_key(f, name) != 0 ? -1 : append_number(f, v, f64);
+	return append_number(f, v, f64);
 }
 
-int jsonl_fields_array(jsonl_fields *f, const char *name, const double *v, size_t n, int f64)
+int jsonl_fields_values(jsonl_fields *f, const double *v, size_t n, int f64)
 {
-	if (append_key(f, name) != 0 || append(f, "[", 1) != 0)
+	if (append(f, "[", 1) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if ((i && append(f, ",", 1) != 0) || append_number(f, v[i], f64) != 0)
@@ -298,33 +317,73 @@ int jsonl_fields_array(jsonl_fields *f, const char *name, const double *v, size_
 	return append(f, "]", 1);
 }
 
+int jsonl_fields_number(jsonl_fields *f, const char *name, double v, int f64)
+{
+	return append_key(f, name) != 0 ? -1 : jsonl_fields_value(f, v, f64);
+}
+
+int jsonl_fields_array(jsonl_fields *f, const char *name, const double *v, size_t n, int f64)
+{
+	return append_key(f, name) != 0 ? -1 : jsonl_fields_values(f, v, n, f64);
+}
+
 int jsonl_fields_raw(jsonl_fields *f, const char *name, const char *json)
 {
 	return append_key(f, name) != 0 ? -1 : append(f, json, strlen(json));
 }
 
-int jsonl_write_appended(FILE *out, const char *line, size_t len, const jsonl_fields *f)
+/* The one rule for appending fields to a record: they go before the final
+ * '}' (blanks after it stay after it), after a comma unless the object is
+ * empty.  Sets *brace to the offset of that '}' and *comma; -1 if LINE
+ * does not end in '}' (the readers never give such a line). */
+static inline int insertion_point(const char *line, size_t len, size_t *brace, int *comma)
 {
-	size_t brace = len;
-	while (brace > 0 && (line[brace - 1] == ' ' || line[brace - 1] == '\t' || line[brace - 1] == '\r'))
-		brace--;
-	if (brace == 0 || line[brace - 1] != '}')
-		return -1; /* not an object: the reader never gives one */
-	brace--;
-	int empty = 1;
-	for (size_t i = 0; i < brace; i++)
+	size_t at = len;
+	while (at > 0 && (line[at - 1] == ' ' || line[at - 1] == '\t' || line[at - 1] == '\r'))
+		at--;
+	if (at == 0 || line[at - 1] != '}')
+		return -1;
+	*brace = --at;
+	*comma = 0;
+	for (size_t i = 0; i < at; i++)
 		if (line[i] != '{' && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
-			empty = 0;
+			*comma = 1;
 			break;
 		}
+	return 0;
+}
+
+size_t jsonl_append_to_buffer(char *out, const char *line, size_t len, const jsonl_fields *f)
+{
+	size_t brace, n = f ? f->len : 0;
+	int comma;
+	if (insertion_point(line, len, &brace, &comma) != 0)
+		return 0;
+	char *w = out;
+	memcpy(w, line, brace);
+	w += brace;
+	if (n) {
+		if (comma)
+			*w++ = ',';
+		memcpy(w, f->buf, n);
+		w += n;
+	}
+	memcpy(w, line + brace, len - brace);
+	w += len - brace;
+	*w++ = '\n';
+	return (size_t)(w - out);
+}
+
+int jsonl_write_appended(FILE *out, const char *line, size_t len, const jsonl_fields *f)
+{
+	size_t brace, n = f ? f->len : 0;
+	int comma;
+	if (insertion_point(line, len, &brace, &comma) != 0)
+		return -1;
 	if (fwrite(line, 1, brace, out) != brace)
 		return -1;
-	if (f && f->len) {
-		if (!empty && putc(',', out) == EOF)
-			return -1;
-		if (fwrite(f->buf, 1, f->len, out) != f->len)
-			return -1;
-	}
+	if (n && ((comma && putc(',', out) == EOF) || fwrite(f->buf, 1, n, out) != n))
+		return -1;
 	if (fwrite(line + brace, 1, len - brace, out) != len - brace || putc('\n', out) == EOF)
 		return -1;
 	return 0;

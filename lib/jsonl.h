@@ -53,10 +53,22 @@ int jsonl_fields_number(jsonl_fields *f, const char *name, double v, int f64);
 int jsonl_fields_array(jsonl_fields *f, const char *name, const double *v, size_t n, int f64);
 /* Add "name": raw JSON text (already valid). */
 int jsonl_fields_raw(jsonl_fields *f, const char *name, const char *json);
+/* For a tool that appends the same field to every record: add the key
+ * once with jsonl_fields_raw(f, name, ""), keep mark = f->len, then per
+ * record truncate to the mark and add the value (a number, or an array of
+ * numbers, formatted as jsonl_fields_number and jsonl_fields_array do). */
+void jsonl_fields_truncate(jsonl_fields *f, size_t mark);
+int jsonl_fields_value(jsonl_fields *f, double v, int f64);
+int jsonl_fields_values(jsonl_fields *f, const double *v, size_t n, int f64);
 
 /* Write LINE (an object's raw text, as read) with FIELDS appended before its
- * final '}', then '\n'.  Everything else passes through byte-for-byte.
- * Returns 0, or -1 on a write error. */
+ * final '}', after a comma unless the object is empty, then '\n'.
+ * Everything else passes through byte-for-byte.  Returns 0, or -1 on a
+ * write error. */
 int jsonl_write_appended(FILE *out, const char *line, size_t len, const jsonl_fields *f);
+/* The same into memory, for tools that assemble their output in a buffer:
+ * OUT has room for len + f->len + 2 bytes.  Returns the bytes written
+ * (newline included), or 0 if LINE does not end in '}'. */
+size_t jsonl_append_to_buffer(char *out, const char *line, size_t len, const jsonl_fields *f);
 
 #endif
