@@ -3,6 +3,8 @@
  * respect to every token's log-probability.  The math is lib/ppo.c; this
  * file reads sequences (JSON Lines, or a binary frame of token columns),
  * and writes the JSON summary and the per-token rows. */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
+#include <fcntl.h>
 #include <float.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -511,7 +513,7 @@ static void parse_columns(const char *list, layout *l)
 		| (n_value ? PPO_HAS_VALUE : 0u);
 }
 
-enum { CHUNK_ROWS = 4096 };
+enum { CHUNK_ROWS = 16384 };
 
 /* A chunk of rows as read: doubles, or the frame's own float32 when no
  * token is kept (the accumulator then reads them in place, with no
@@ -655,6 +657,19 @@ static void read_frame(FILE *in, run *rn, const options *o, const layout *l)
 	io_reader_close(&r);
 }
 
+/* A pipe of 1 MiB instead of 64 KiB: fewer wake-ups between the writer
+ * and us (measured: about 8% off the time of cat frame | ppo-loss).  Not
+ * a pipe, or not allowed: nothing changes.  (rope-encode has the same
+ * helper; a candidate for lib/cli.) */
+static void widen_pipe(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+#else
+	(void)fd;
+#endif
+}
+
 /* ---- output ----------------------------------------------------------- */
 
 /* A number the output can carry: finite, and within float32's range
@@ -768,6 +783,7 @@ int main(int argc, char **argv)
 			cli_usage_error("--columns lacks %s", missing);
 	}
 	FILE *in = cli_fopen_in(o.input);
+	widen_pipe(fileno(in));
 	FILE *per_token = NULL;
 	if (o.per_token) {
 		per_token = cli_fopen_out(o.per_token);

@@ -427,8 +427,9 @@ typedef struct clip_params {
 } clip_params;
 
 #define SELECT VMATH_SELECT
-/* 1.0 where the comparison mask is set, else 0.0 */
-#define ONE_WHERE(mask) ((vd)((vu)(mask) & 0x3ff0000000000000ULL))
+/* m times 1 where the comparison mask is set, else times 0: for m >= 0
+ * the bits of m or +0, which the mask selects without a product */
+#define M_WHERE(m, mask) ((vd)((vu)(m) & (vu)(mask)))
 
 /* Four tokens from the strided columns, rows i .. i+3, built in
  * registers (lanes stored one by one and loaded whole would stall the
@@ -436,24 +437,33 @@ typedef struct clip_params {
  * by one conversion of four). */
 typedef float vf __attribute__((vector_size(16)));
 
-static inline __attribute__((always_inline)) void gather4(const ppo_cols *cl,
-	const ppo_cols_f32 *cf, size_t i, vd *logp, vd *old_logp, vd *adv, vd *mask)
+#define COLUMN4(col) { (col)[k], (col)[k + st], (col)[k + 2 * st], (col)[k + 3 * st] }
+
+static inline __attribute__((always_inline)) void gather_mask4(const ppo_cols *cl,
+	const ppo_cols_f32 *cf, size_t i, vd *mask)
 {
 	size_t st = cl ? cl->stride : cf->stride, k = i * st;
-#define COLUMN4(col) { (col)[k], (col)[k + st], (col)[k + 2 * st], (col)[k + 3 * st] }
+	if (cl)
+		*mask = cl->mask ? (vd)COLUMN4(cl->mask) : (vd){ 1, 1, 1, 1 };
+	else
+		*mask = cf->mask ? __builtin_convertvector((vf)COLUMN4(cf->mask), vd) : (vd){ 1, 1, 1, 1 };
+}
+
+static inline __attribute__((always_inline)) void gather4(const ppo_cols *cl,
+	const ppo_cols_f32 *cf, size_t i, vd *logp, vd *old_logp, vd *adv)
+{
+	size_t st = cl ? cl->stride : cf->stride, k = i * st;
 	if (cl) {
 		*logp = (vd)COLUMN4(cl->logp);
 		*old_logp = (vd)COLUMN4(cl->old_logp);
 		*adv = (vd)COLUMN4(cl->adv);
-		*mask = cl->mask ? (vd)COLUMN4(cl->mask) : (vd){ 1, 1, 1, 1 };
 	} else {
 		*logp = __builtin_convertvector((vf)COLUMN4(cf->logp), vd);
 		*old_logp = __builtin_convertvector((vf)COLUMN4(cf->old_logp), vd);
 		*adv = __builtin_convertvector((vf)COLUMN4(cf->adv), vd);
-		*mask = cf->mask ? __builtin_convertvector((vf)COLUMN4(cf->mask), vd) : (vd){ 1, 1, 1, 1 };
 	}
-#undef COLUMN4
 }
+#undef COLUMN4
 
 /* The last 1 to 3 tokens, rows i .. end-1; the lanes past them are zero
  * (mask 0: they add nothing). */
@@ -496,11 +506,8 @@ typedef struct plain_block {
 	vd adv[PLAIN_GROUPS], mask[PLAIN_GROUPS];
 } plain_block;
 
-/* Group g of the block from its four tokens.  Returns 0 when every mask
- * is 0: such a group adds exact zeros to every sum (its inputs are finite
- * and its ratios bounded), so the caller may overwrite it.  Padded
- * batches are full of them. */
-static inline __attribute__((always_inline)) size_t plain_columns(const clip_params *p,
+/* Group g of the block from its four tokens. */
+static inline __attribute__((always_inline)) void plain_columns(const clip_params *p,
 	const vd *logp, const vd *old_logp, const vd *adv, const vd *mask,
 	plain_block *b, size_t g)
 {
@@ -511,8 +518,15 @@ static inline __attribute__((always_inline)) size_t plain_columns(const clip_par
 	b->log_ratio[g] = SELECT(lr > PPO_LOG_RATIO_CLAMP, zero + PPO_LOG_RATIO_CLAMP, lr);
 	b->adv[g] = (*adv - p->adv_shift) * p->adv_scale;   /* token_at's whitening */
 	b->mask[g] = *mask;
+}
+
+/* A group whose every mask is 0 adds exact zeros to every sum (its inputs
+ * are finite and its ratio bounded): it is left out.  Padded batches are
+ * full of them, in runs, so that the branch is well predicted. */
+static inline __attribute__((always_inline)) int any_kept(const vd *mask)
+{
 	vu nonzero = (vu)(*mask != 0);
-	return ((nonzero[0] | nonzero[1]) | (nonzero[2] | nonzero[3])) & 1;
+	return ((nonzero[0] | nonzero[1]) | (nonzero[2] | nonzero[3])) != 0;
 }
 
 /* ppo_clip_loss and run_sums_add on group g. */
@@ -534,9 +548,9 @@ static inline __attribute__((always_inline)) void plain_sums(const clip_params *
 	s->m += m;
 	s->pg += m * pg;
 	s->log_ratio += m * b->raw[g];
-	s->clip_low += m * ONE_WHERE(clip_low);
-	s->clip_high += m * ONE_WHERE(clip_high);
-	s->clip_dual += m * ONE_WHERE(clip_dual);
+	s->clip_low += M_WHERE(m, clip_low);
+	s->clip_high += M_WHERE(m, clip_high);
+	s->clip_dual += M_WHERE(m, clip_dual);
 	s->ratio += m * ratio;
 	s->approx_kl += m * ((ratio - 1) - lr);
 	s->ppo_kl -= m * lr;
@@ -554,12 +568,17 @@ static inline __attribute__((always_inline)) void plain_block_run(const ppo_cols
 	vd logp, old_logp, adv, mask;
 	size_t full = n / VMATH_LANES, groups = 0;
 	for (size_t g = 0; g < full; g++) {
-		gather4(cl, cf, base + g * VMATH_LANES, &logp, &old_logp, &adv, &mask);
-		groups += plain_columns(p, &logp, &old_logp, &adv, &mask, b, groups);
+		size_t i = base + g * VMATH_LANES;
+		gather_mask4(cl, cf, i, &mask);
+		if (!any_kept(&mask))
+			continue;
+		gather4(cl, cf, i, &logp, &old_logp, &adv);
+		plain_columns(p, &logp, &old_logp, &adv, &mask, b, groups++);
 	}
 	if (full * VMATH_LANES < n) {
 		gather_tail(cl, cf, base + full * VMATH_LANES, base + n, &logp, &old_logp, &adv, &mask);
-		groups += plain_columns(p, &logp, &old_logp, &adv, &mask, b, groups);
+		if (any_kept(&mask))
+			plain_columns(p, &logp, &old_logp, &adv, &mask, b, groups++);
 	}
 	for (size_t g = 0; g < groups; g++)
 		vmath_exp4(&b->log_ratio[g], &b->ratio[g]);
