@@ -3,7 +3,9 @@
  * respect to every token's log-probability.  The math is lib/ppo.c; this
  * file reads sequences (JSON Lines, or a binary frame of token columns),
  * and writes the JSON summary and the per-token rows. */
-#define _GNU_SOURCE /* F_SETPIPE_SZ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* F_SETPIPE_SZ */
+#endif
 #include <fcntl.h>
 #include <float.h>
 #include <getopt.h>

@@ -406,7 +406,8 @@ static void acc_block_any(ppo_acc *a, const ppo_cols *cl, size_t base, size_t n,
  * operations as token_terms_at_ratio and run_sums_add, token for token,
  * on vectors of four (vmath.h), with the sums kept per lane and added
  * across the lanes at the end of the run.  Only the order of the
- * summation differs from the general path. */
+ * summation differs from the general path.  Each loop is compiled twice
+ * on x86-64 (baseline and AVX2, chosen at run time, the same bits). */
 
 typedef vmath_vd vd;
 typedef vmath_vu vu;
@@ -431,12 +432,13 @@ typedef struct clip_params {
  * the bits of m or +0, which the mask selects without a product */
 #define M_WHERE(m, mask) ((vd)((vu)(m) & (vu)(mask)))
 
+typedef float vf __attribute__((vector_size(16)));
+
 /* Four tokens from the strided columns, rows i .. i+3, built in
  * registers (lanes stored one by one and loaded whole would stall the
  * load on four stores).  From doubles (cl) or from float32 (cf, widened
- * by one conversion of four). */
-typedef float vf __attribute__((vector_size(16)));
-
+ * by one conversion of four); the mask first, as a group with every mask
+ * 0 needs nothing else. */
 #define COLUMN4(col) { (col)[k], (col)[k + st], (col)[k + 2 * st], (col)[k + 3 * st] }
 
 static inline __attribute__((always_inline)) void gather_mask4(const ppo_cols *cl,
