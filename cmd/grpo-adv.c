@@ -29,6 +29,7 @@
 #include "io.h"
 #include "jsonl.h"
 #include "jsonscan.h"
+#include "keyid.h"
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -403,142 +404,72 @@ static void batch_grow(const config *c, batch *b)
 	b->cap = cap;
 }
 
-/* ---- the group table: open addressing on the group's JSON text ---------- */
-
-typedef struct group_slot {
-	const char *text;        /* NULL: empty */
-	size_t len;
-	uint64_t hash;
-	size_t id;
-} group_slot;
-
-typedef struct group_table {
-	group_slot *slot;
-	size_t cap, used;
-} group_table;
-
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325u;  /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 0x100000001b3u;
-	return h ^ (h >> 29);
-}
-
-static void table_grow(group_table *t)
-{
-	size_t cap = t->cap ? t->cap * 2 : 1024;
-	if (cap > SIZE_MAX / sizeof(group_slot))
-		cli_die("too many groups");
-	group_slot *slot = calloc(cap, sizeof *slot);
-	if (!slot)
-		cli_die("out of memory");
-	for (size_t i = 0; i < t->cap; i++) {
-		if (!t->slot[i].text)
-			continue;
-		size_t j = t->slot[i].hash & (cap - 1);
-		while (slot[j].text)
-			j = (j + 1) & (cap - 1);
-		slot[j] = t->slot[i];
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->cap = cap;
-}
-
-static size_t group_id(group_table *t, const char *text, size_t len)
-{
-	if ((t->used + 1) * 2 > t->cap)
-		table_grow(t);
-	uint64_t h = hash_bytes(text, len);
-	size_t j = h & (t->cap - 1);
-	for (; t->slot[j].text; j = (j + 1) & (t->cap - 1))
-		if (t->slot[j].hash == h && t->slot[j].len == len && memcmp(t->slot[j].text, text, len) == 0)
-			return t->slot[j].id;
-	t->slot[j] = (group_slot){ text, len, h, t->used };
-	return t->used++;
-}
-
 /* ---- field values -------------------------------------------------------- */
 
+/* The messages are lib/jsonscan's, after "line N: ". */
 static double number_field(where at, const jscan_field *f)
 {
-	if (!f->value.text)
-		die_at(at, "field '%s' is missing", f->name);
-	if (f->value.type == JSCAN_NULL)
-		die_at(at, "field '%s' is null", f->name);
-	if (f->value.type != JSCAN_NUMBER)
-		die_at(at, "field '%s' is not a number", f->name);
-	double v = jscan_number(f->value.text);
-	if (!isfinite(v))
-		die_at(at, "field '%s' is not a finite number", f->name);
+	double v;
+	char err[256];
+	if (jscan_get_number(f, &v, err, sizeof err) != 0)
+		die_at(at, "%s", err);
 	return v;
 }
 
 static unsigned char flag_field(where at, const jscan_field *f)
 {
-	enum jscan_type t = f->value.type;
-	if (f->value.text && (t == JSCAN_TRUE || t == JSCAN_FALSE))
-		return t == JSCAN_TRUE;
-	if (f->value.text && t == JSCAN_NUMBER) {
-		double v = jscan_number(f->value.text);
-		if (v == 0 || v == 1)
-			return v == 1;
-	}
-	if (!f->value.text)
-		die_at(at, "field '%s' is missing", f->name);
-	die_at(at, "field '%s' is not a boolean (true, false, 0 or 1)", f->name);
-	return 0;
+	int flag;
+	char err[256];
+	if (jscan_get_flag(f, &flag, err, sizeof err) != 0)
+		die_at(at, "%s", err);
+	return (unsigned char)flag;
 }
 
-/* Call each(b, at, f, value, index) for every element of an array of
- * numbers. */
-typedef void element_fn(batch *b, where at, const jscan_field *f, double v, size_t k);
+/* --process: the steps of one record, element by element. */
+typedef struct step_reader {
+	batch *b;
+	where at;
+	const char *field;
+} step_reader;
 
-static size_t number_array(where at, const jscan_field *f, batch *b, element_fn *each)
+static void add_step_reward(void *ctx, double v, size_t k)
 {
-	if (!f->value.text)
-		die_at(at, "field '%s' is missing", f->name);
-	jscan_iter it;
-	if (jscan_array(&it, &f->value) != 0)
-		die_at(at, "field '%s' is not an array", f->name);
-	jscan_value e;
-	size_t k = 0;
-	for (; jscan_next(&it, &e); k++) {
-		if (e.type != JSCAN_NUMBER)
-			die_at(at, "field '%s': element %zu is not a number", f->name, k);
-		double v = jscan_number(e.text);
-		if (!isfinite(v))
-			die_at(at, "field '%s': element %zu is not a finite number", f->name, k);
-		each(b, at, f, v, k);
-	}
-	return k;
-}
-
-static void add_step_reward(batch *b, where at, const jscan_field *f, double v, size_t k)
-{
-	(void)at, (void)f, (void)k;
+	batch *b = ((step_reader *)ctx)->b;
+	(void)k;
 	reserve(&b->step_reward, &b->step_reward_cap, b->n_steps + 1, sizeof *b->step_reward);
 	b->step_reward[b->n_steps++] = v;
 }
 
-static void add_step_end(batch *b, where at, const jscan_field *f, double v, size_t k)
+static void add_step_end(void *ctx, double v, size_t k)
 {
+	const step_reader *r = ctx;
+	batch *b = r->b;
 	size_t i = b->step_offset[b->n] + k;
 	if (v < 0 || v != floor(v) || v > 1e15)
-		die_at(at, "field '%s': element %zu is not a token index (a whole number >= 0)", f->name, k);
+		die_at(r->at, "field '%s': element %zu is not a token index (a whole number >= 0)", r->field, k);
 	if (k > 0 && (double)b->step_end[i - 1] >= v)
-		die_at(at, "field '%s': element %zu is not after element %zu", f->name, k, k - 1);
+		die_at(r->at, "field '%s': element %zu is not after element %zu", r->field, k, k - 1);
 	reserve(&b->step_end, &b->step_end_cap, i + 1, sizeof *b->step_end);
 	b->step_end[i] = (size_t)v;
+}
+
+static size_t step_array(step_reader *r, const jscan_field *f, void (*each)(void *, double, size_t))
+{
+	char err[256];
+	r->field = f->name;
+	long n = jscan_get_numbers(f, each, r, err, sizeof err);
+	if (n < 0)
+		die_at(r->at, "%s", err);
+	return (size_t)n;
 }
 
 /* Steps of record b->n; sets its step and token offsets. */
 static void read_steps(const config *c, batch *b, where at, const jscan_field *fields)
 {
 	size_t first = b->step_offset[b->n];
-	size_t n_rewards = number_array(at, &fields[F_STEP_REWARDS], b, add_step_reward);
-	size_t n_ends = number_array(at, &fields[F_STEP_ENDS], b, add_step_end);
+	step_reader r = { b, at, NULL };
+	size_t n_rewards = step_array(&r, &fields[F_STEP_REWARDS], add_step_reward);
+	size_t n_ends = step_array(&r, &fields[F_STEP_ENDS], add_step_end);
 	if (n_rewards != n_ends)
 		die_at(at, "field '%s' has %zu elements but '%s' has %zu",
 			c->step_rewards_field, n_rewards, c->step_ends_field, n_ends);
@@ -591,7 +522,7 @@ static void read_records(const config *c, const source *srcs, size_t n_src, batc
 	jscan s;
 	if (jscan_init(&s, fields, N_FIELDS) != 0)
 		cli_die("internal error: field names");
-	group_table table = { 0 };
+	keyid_table table = { 0 };
 	jscan_value last_group = { 0 };
 	size_t last_id = 0;
 	line_cursor cur;
@@ -614,13 +545,14 @@ static void read_records(const config *c, const source *srcs, size_t n_src, batc
 		read_fields(c, b, at, fields);
 		const jscan_value *g = &fields[F_GROUP].value;
 		if (!(last_group.text && g->len == last_group.len && memcmp(g->text, last_group.text, g->len) == 0)) {
-			last_id = group_id(&table, g->text, g->len);
+			if (keyid_get(&table, g->text, g->len, &last_id) != 0)
+				cli_die("out of memory");
 			last_group = *g;
 		}
 		b->group[b->n++] = last_id;
 	}
 	b->n_groups = table.used;
-	free(table.slot);
+	keyid_free(&table);
 }
 
 /* ---- computing ----------------------------------------------------------- */

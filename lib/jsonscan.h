@@ -70,6 +70,18 @@ int jscan_line(jscan *s, const char *line, size_t len);
  * rounded; may be infinite for numbers beyond the range of double. */
 double jscan_number(const char *text);
 
+/* Typed values of a wanted field after jscan_line, with the messages of
+ * lib/jsonl.h: 0, or -1 with err set, e.g. "field 'reward' is missing",
+ * "... is null", "... is not a number", "... is not a finite number". */
+int jscan_get_number(const jscan_field *f, double *out, char *err, size_t err_len);
+/* true, false, or the numbers 0 and 1 (done flags in the wild are both). */
+int jscan_get_flag(const jscan_field *f, int *out, char *err, size_t err_len);
+/* An array of finite numbers: each(ctx, value, index) for every element
+ * in order; returns the count, or -1 with err set ("field 'F': element 3
+ * is not a number"). */
+long jscan_get_numbers(const jscan_field *f, void (*each)(void *ctx, double v, size_t k), void *ctx,
+	char *err, size_t err_len);
+
 /* The elements of an array value that jscan_line accepted, in order:
  *   jscan_iter it; jscan_value e;
  *   jscan_array(&it, &field->value);
