@@ -8,6 +8,7 @@
 #define FUZZ_REPLAY 1
 
 #include "../fuzz/fuzz_jsonl.c"
+#include "../fuzz/fuzz_jsonscan.c"
 #include "../fuzz/fuzz_npy_header.c"
 #include "../fuzz/fuzz_options.c"
 #include "../fuzz/fuzz_rows.c"
@@ -26,6 +27,7 @@ static const struct {
 	fuzz_entry fn;
 } targets[] = {
 	{"jsonl", fuzz_jsonl},
+	{"jsonscan", fuzz_jsonscan},
 	{"npy_header", fuzz_npy_header},
 	{"options", fuzz_options},
 	{"rows", fuzz_rows},
