@@ -5,12 +5,16 @@
  * advantage appended.  The math is lib/grpo.c; this file reads, checks and
  * writes.  See grpo-adv(1) and grpo(7).
  *
+ * Groups may end anywhere, so the whole input is read first (lib/lines.c,
+ * a regular file mapped) and walked twice: once to check the records and
+ * keep what the math needs, once to write them out.
+ *
  * Speed (tests/bench/grpo-adv.sh): a cJSON tree per line costs more than
  * everything else put together, so records are checked by lib/jsonscan.c,
  * which keeps only the spans of the fields we use; every other byte is
  * passed through untouched (jsonl_append_to_buffer).  Groups are keyed by
- * the raw JSON text of their value in a hash table.  Output is assembled
- * in one buffer. */
+ * the raw JSON text of their value (lib/keyid.c).  Output is assembled in
+ * one buffer. */
 #include <errno.h>
 #include <float.h>
 #include <getopt.h>
@@ -21,8 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "grpo.h"
@@ -30,6 +32,7 @@
 #include "jsonl.h"
 #include "jsonscan.h"
 #include "keyid.h"
+#include "lines.h"
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -178,25 +181,35 @@ static void parse_options(int argc, char **argv, config *c)
 		cli_usage_error("--group-size reads one input");
 	if (!c->out_field)
 		c->out_field = c->process ? "advantages" : "advantage";
-	const char *inputs[] = { c->group_field, c->reward_field, c->length_field, c->correct_field,
+	const char *read[] = { c->group_field, c->reward_field, c->length_field, c->correct_field,
 		c->step_rewards_field, c->step_ends_field };
-	for (size_t k = 0; k < sizeof inputs / sizeof *inputs; k++)
-		if (strcmp(inputs[k], c->out_field) == 0)
-			cli_usage_error("--advantage-field '%s' is also a field read", c->out_field);
-	const char *names[] = { c->group_field, c->reward_field, c->length_field, c->correct_field,
-		c->step_rewards_field, c->step_ends_field, c->out_field };
-	for (size_t k = 0; k < sizeof names / sizeof *names; k++)
-		if (*names[k] == '\0')
+	if (*c->out_field == '\0')
+		cli_usage_error("field names must not be empty");
+	for (size_t k = 0; k < sizeof read / sizeof *read; k++)
+		if (*read[k] == '\0')
 			cli_usage_error("field names must not be empty");
+		else if (strcmp(read[k], c->out_field) == 0)
+			cli_usage_error("--advantage-field '%s' is also a field read", c->out_field);
 }
 
 /* ---- memory ------------------------------------------------------------- */
 
-/* Make room for need elements of size elem in *p (capacity *cap), growing
- * geometrically; sizes are checked for overflow before allocating. */
-static void reserve(void *pp, size_t *cap, size_t need, size_t elem)
+/* *p resized to n elements of size elem (checked for overflow), or exit. */
+static void resize(void *pp, size_t n, size_t elem)
 {
 	void **p = pp;
+	if (n > SIZE_MAX / elem)
+		cli_die("input too large");
+	void *grown = realloc(*p, n * elem);
+	if (!grown)
+		cli_die("out of memory (%zu bytes)", n * elem);
+	*p = grown;
+}
+
+/* Make room for need elements of size elem in *p (capacity *cap), growing
+ * geometrically. */
+static void reserve(void *pp, size_t *cap, size_t need, size_t elem)
+{
 	if (need <= *cap)
 		return;
 	size_t n = *cap ? *cap : 1024;
@@ -205,70 +218,15 @@ static void reserve(void *pp, size_t *cap, size_t need, size_t elem)
 			cli_die("input too large");
 		n *= 2;
 	}
-	if (n > SIZE_MAX / elem)
-		cli_die("input too large");
-	void *grown = realloc(*p, n * elem);
-	if (!grown)
-		cli_die("out of memory (%zu bytes)", n * elem);
-	*p = grown;
+	resize(pp, n, elem);
 	*cap = n;
 }
 
-/* ---- input: whole files in memory --------------------------------------- */
-
-typedef struct source {
-	const char *name;    /* NULL for standard input */
-	char *buf;           /* len bytes */
-	size_t len;
-	void *map;           /* a regular file's mapping, else NULL */
-	size_t map_len;
-} source;
-
-/* The whole input in memory: a regular file is mapped, anything else read.
- * No NUL terminator is needed: every number the scanner accepts sits
- * inside an object, so a closing brace follows it on its line. */
-static void read_source(source *s, const char *path)
+static void *alloc_array(size_t n, size_t elem)
 {
-	FILE *fp = cli_fopen_in(path);
-	const char *label = fp == stdin ? "stdin" : path;
-	*s = (source){ .name = fp == stdin ? NULL : path };
-	struct stat st;
-	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
-	    && (uintmax_t)st.st_size < SIZE_MAX) {
-		off_t at = ftello(fp);
-		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(fp), 0);
-		if (map != MAP_FAILED && at >= 0 && at <= st.st_size) {
-			s->buf = (char *)map + at;
-			s->len = (size_t)(st.st_size - at);
-			s->map = map;
-			s->map_len = (size_t)st.st_size;
-			if (fp != stdin)
-				fclose(fp);
-			return;
-		}
-		if (map != MAP_FAILED)
-			munmap(map, (size_t)st.st_size);
-	}
-	size_t cap = 0;
-	for (;;) {
-		reserve(&s->buf, &cap, s->len + 65536, 1);
-		size_t got = fread(s->buf + s->len, 1, cap - s->len, fp);
-		s->len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(fp))
-		cli_die("read error: %s: %s", label, strerror(errno));
-	if (fp != stdin)
-		fclose(fp);
-}
-
-static void release_source(source *s)
-{
-	if (s->map)
-		munmap(s->map, s->map_len);
-	else
-		free(s->buf);
+	void *p = NULL;
+	resize(&p, n ? n : 1, elem);
+	return p;
 }
 
 /* ---- records ------------------------------------------------------------- */
@@ -292,9 +250,14 @@ typedef struct batch {
 
 /* The line being read, for messages. */
 typedef struct where {
-	const source *src;
+	const lines_input *input;
 	uint64_t lineno;
 } where;
+
+static where here(const lines_cursor *cur)
+{
+	return (where){ cur->input, cur->lineno };
+}
 
 /* "FILE: line N: message" (no FILE for standard input), exit 1. */
 static void die_at(where at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -305,79 +268,23 @@ static void die_at(where at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (at.src->name)
-		cli_die("%s: line %" PRIu64 ": %s", at.src->name, at.lineno, msg);
+	if (at.input->name)
+		cli_die("%s: line %" PRIu64 ": %s", at.input->name, at.lineno, msg);
 	cli_die("line %" PRIu64 ": %s", at.lineno, msg);
 }
 
-static int blank(const char *p, size_t n)
+/* Where record i is, for a message found after reading: the reading and
+ * the writing pass walk the lines again, so the batch keeps no pointers to
+ * them. */
+static where locate(const lines_input *inputs, size_t n, size_t i)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-			return 0;
-	return 1;
-}
-
-/* The records of all sources in order: every line that is not blank.  The
- * reading pass and the writing pass walk the same cursor, so the batch
- * keeps no pointers to the lines. */
-typedef struct line_cursor {
-	const source *srcs;
-	size_t n_src, f;
-	const char *p;
-	where at;
-} line_cursor;
-
-static void cursor_start(line_cursor *cur, const source *srcs, size_t n_src)
-{
-	*cur = (line_cursor){ .srcs = srcs, .n_src = n_src, .p = n_src ? srcs[0].buf : NULL,
-		.at = { n_src ? &srcs[0] : NULL, 0 } };
-}
-
-/* The next record: 1 with *line and *len set (cur->at says where), 0 at
- * the end. */
-static int next_record(line_cursor *cur, const char **line, size_t *len)
-{
-	while (cur->f < cur->n_src) {
-		const char *end = cur->srcs[cur->f].buf + cur->srcs[cur->f].len;
-		while (cur->p < end) {
-			const char *nl = memchr(cur->p, '\n', (size_t)(end - cur->p));
-			*line = cur->p;
-			*len = (size_t)((nl ? nl : end) - cur->p);
-			cur->p = nl ? nl + 1 : end;
-			cur->at.lineno++;
-			if (**line == '{' || !blank(*line, *len))
-				return 1;
-		}
-		if (++cur->f < cur->n_src) {
-			cur->p = cur->srcs[cur->f].buf;
-			cur->at = (where){ &cur->srcs[cur->f], 0 };
-		}
-	}
-	return 0;
-}
-
-/* Where record i is, for a message found after reading. */
-static where locate(const source *srcs, size_t n_src, size_t i)
-{
-	line_cursor cur;
+	lines_cursor cur;
 	const char *line;
 	size_t len;
-	cursor_start(&cur, srcs, n_src);
-	for (size_t k = 0; k <= i && next_record(&cur, &line, &len); k++)
+	lines_start(&cur, inputs, n);
+	for (size_t k = 0; k <= i && lines_next(&cur, &line, &len); k++)
 		;
-	return cur.at;
-}
-
-static void resize(void *pp, size_t n, size_t elem)
-{
-	void **p = pp;
-	if (n > SIZE_MAX / elem)
-		cli_die("input too large");
-	void *grown = realloc(*p, n * elem);
-	if (!grown)
-		cli_die("out of memory (%zu bytes)", n * elem);
-	*p = grown;
+	return here(&cur);
 }
 
 /* Room for record n and the offsets n + 1 of --process. */
@@ -508,7 +415,7 @@ static void read_fields(const config *c, batch *b, where at, const jscan_field *
 }
 
 /* Check every line of every source and keep what the math needs. */
-static void read_records(const config *c, const source *srcs, size_t n_src, batch *b)
+static void read_records(const config *c, const lines_input *inputs, size_t n_inputs, batch *b)
 {
 	jscan_field fields[N_FIELDS] = {
 		[F_GROUP] = { .name = c->group_field },
@@ -525,13 +432,13 @@ static void read_records(const config *c, const source *srcs, size_t n_src, batc
 	keyid_table table = { 0 };
 	jscan_value last_group = { 0 };
 	size_t last_id = 0;
-	line_cursor cur;
+	lines_cursor cur;
 	const char *line;
 	size_t len;
-	cursor_start(&cur, srcs, n_src);
+	lines_start(&cur, inputs, n_inputs);
 	batch_grow(c, b);  /* the arrays and offsets exist even without records */
-	while (next_record(&cur, &line, &len)) {
-		where at = cur.at;
+	while (lines_next(&cur, &line, &len)) {
+		where at = here(&cur);
 		if (jscan_line(&s, line, len) != 0) {
 			if (memchr(line, '\0', len))
 				die_at(at, "NUL byte in a JSON line");
@@ -556,16 +463,6 @@ static void read_records(const config *c, const source *srcs, size_t n_src, batc
 }
 
 /* ---- computing ----------------------------------------------------------- */
-
-static void *alloc_array(size_t n, size_t elem)
-{
-	if (n && n > SIZE_MAX / elem)
-		cli_die("input too large");
-	void *p = malloc(n ? n * elem : 1);
-	if (!p)
-		cli_die("out of memory");
-	return p;
-}
 
 typedef struct result {
 	double *adv;             /* per completion, or per token with --process */
@@ -619,14 +516,14 @@ static void compute(const config *c, batch *b, result *out)
 
 /* Output is float32 text: an advantage beyond its range is an error, found
  * before anything is written. */
-static void check_float_range(const batch *b, const result *res, const source *srcs, size_t n_src)
+static void check_float_range(const batch *b, const result *res, const lines_input *inputs, size_t n_inputs)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		size_t first = res->token_offset ? res->token_offset[i] : i;
 		size_t last = res->token_offset ? res->token_offset[i + 1] : i + 1;
 		for (size_t t = first; t < last; t++)
 			if (!(fabs(res->adv[t]) <= FLT_MAX))
-				die_at(locate(srcs, n_src, i), "advantage %g does not fit in float32", res->adv[t]);
+				die_at(locate(inputs, n_inputs, i), "advantage %g does not fit in float32", res->adv[t]);
 	}
 }
 
@@ -660,20 +557,20 @@ static char *out_room(out_buffer *o, size_t n)
 
 /* Every record with its advantage (or, with --process, its array of
  * per-token advantages) appended, in float32 text. */
-static void write_records(const config *c, const source *srcs, size_t n_src,
+static void write_records(const config *c, const lines_input *inputs, size_t n_inputs,
 	const batch *b, const result *res)
 {
-	line_cursor cur;
+	lines_cursor cur;
 	const char *line;
 	size_t len;
-	cursor_start(&cur, srcs, n_src);
+	lines_start(&cur, inputs, n_inputs);
 	jsonl_fields field = { 0 };
 	if (jsonl_fields_raw(&field, c->out_field, "") != 0)
 		cli_die("out of memory");
 	size_t key_len = field.len;
 	out_buffer out = { 0 };
 	reserve(&out.buf, &out.cap, 1 << 20, 1);
-	for (size_t i = 0; i < b->n && next_record(&cur, &line, &len); i++) {
+	for (size_t i = 0; i < b->n && lines_next(&cur, &line, &len); i++) {
 		jsonl_fields_truncate(&field, key_len);
 		const size_t *tok = res->token_offset;
 		int rc = tok ? jsonl_fields_values(&field, res->adv + tok[i], tok[i + 1] - tok[i], 0)
@@ -718,18 +615,29 @@ static void write_stats(const config *c, size_t completions, const result *res)
 	}
 }
 
+/* The whole input at path (NULL or "-": standard input) in memory. */
+static void load_input(lines_input *in, const char *path)
+{
+	FILE *fp = cli_fopen_in(path);
+	char err[320];
+	if (lines_load(in, fp, fp == stdin ? NULL : path, err, sizeof err) != 0)
+		cli_die("%s", err);
+	if (fp != stdin)
+		fclose(fp);
+}
+
 static void run_jsonl(const config *c, char **paths, int n_paths)
 {
-	size_t n_src = n_paths > 0 ? (size_t)n_paths : 1;
-	source *srcs = alloc_array(n_src, sizeof *srcs);
-	for (size_t f = 0; f < n_src; f++)
-		read_source(&srcs[f], n_paths > 0 ? paths[f] : NULL);
+	size_t n_inputs = n_paths > 0 ? (size_t)n_paths : 1;
+	lines_input *inputs = alloc_array(n_inputs, sizeof *inputs);
+	for (size_t f = 0; f < n_inputs; f++)
+		load_input(&inputs[f], n_paths > 0 ? paths[f] : NULL);
 	batch b = { 0 };
-	read_records(c, srcs, n_src, &b);
+	read_records(c, inputs, n_inputs, &b);
 	result res = { 0 };
 	compute(c, &b, &res);
-	check_float_range(&b, &res, srcs, n_src);
-	write_records(c, srcs, n_src, &b, &res);
+	check_float_range(&b, &res, inputs, n_inputs);
+	write_records(c, inputs, n_inputs, &b, &res);
 	if (c->stats_path)
 		write_stats(c, b.n, &res);
 	free(res.adv);
@@ -737,9 +645,9 @@ static void run_jsonl(const config *c, char **paths, int n_paths)
 		b.step_offset, b.token_offset, b.step_reward, b.step_end };
 	for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++)
 		free(arrays[k]);
-	for (size_t f = 0; f < n_src; f++)
-		release_source(&srcs[f]);
-	free(srcs);
+	for (size_t f = 0; f < n_inputs; f++)
+		lines_free(&inputs[f]);
+	free(inputs);
 }
 
 /* ---- binary mode: contiguous groups of G rewards ------------------------ */

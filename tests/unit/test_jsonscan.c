@@ -364,7 +364,7 @@ START_TEST(test_init_limits)
 	char *keep = NULL;
 	jscan s;
 	jscan_field f[JSCAN_MAX_FIELDS + 1];
-	char names[JSCAN_MAX_FIELDS + 1][8];
+	char names[JSCAN_MAX_FIELDS + 1][16];
 	for (int k = 0; k <= JSCAN_MAX_FIELDS; k++) {
 		snprintf(names[k], sizeof names[k], "f%d", k);
 		f[k] = (jscan_field){ .name = names[k] };
