@@ -284,6 +284,27 @@ static void run_token(run *rn, const ppo_token *t)
 	}
 }
 
+/* Tokens of one sequence, streamed into the accumulator or kept. */
+static void run_tokens(run *rn, const ppo_cols *c)
+{
+	if (!rn->buffered) {
+		rn->n_tok += c->n;
+		ppo_acc_tokens(&rn->acc, c, NULL);
+		return;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		size_t k = i * c->stride;
+#define AT(col, dflt) (c->col ? c->col[k] : (dflt))
+		ppo_token tok = {
+			.logp = c->logp[k], .old_logp = c->old_logp[k], .adv = c->adv[k],
+			.mask = AT(mask, 1.0), .ref_logp = AT(ref_logp, 0.0), .entropy = AT(entropy, 0.0),
+			.value = AT(value, 0.0), .old_value = AT(old_value, 0.0), .ret = AT(ret, 0.0),
+		};
+#undef AT
+		run_token(rn, &tok);
+	}
+}
+
 static noreturn void die_kimi(const run *rn, uint64_t where)
 {
 	cli_die("%s: %s %" PRIu64 ": --objective kimi needs one advantage per sequence",
@@ -337,8 +358,6 @@ static void run_free(run *rn)
 typedef struct record {
 	size_t n;
 	double *col[N_COLS];    /* per-token arrays; NULL when absent */
-	double adv_scalar;
-	int adv_is_scalar;
 } record;
 
 static void record_free(record *rec)
@@ -378,8 +397,13 @@ static void record_advantage(jsonl_reader *jr, record *rec)
 				jr->lineno, n, rec->n);
 		return;
 	}
-	check_rc(jr, jsonl_get_number(jr, "advantage", 1, &rec->adv_scalar));
-	rec->adv_is_scalar = 1;
+	/* one advantage for the sequence: every token's */
+	double adv;
+	check_rc(jr, jsonl_get_number(jr, "advantage", 1, &adv));
+	size_t cap = 0;
+	rec->col[COL_ADV] = grow(NULL, &cap, rec->n + 1, sizeof *rec->col[COL_ADV]);
+	for (size_t t = 0; t < rec->n; t++)
+		rec->col[COL_ADV][t] = adv;
 }
 
 static unsigned fields_of(const record *rec)
@@ -413,38 +437,22 @@ static void read_record(jsonl_reader *jr, record *rec, int first, unsigned field
 		cli_die("line %" PRIu64 ": fields 'value', 'old_value' and 'return' go together", jr->lineno);
 }
 
-/* Token t of a record or of a frame row: col[k] is the value of column k
- * (NULL or absent: default). */
-static void token_of(const double *const col[N_COLS], size_t t, ppo_token *tok)
-{
-#define AT(k, dflt) (col[k] ? col[k][t] : (dflt))
-	tok->logp = AT(COL_LOGP, 0.0);
-	tok->old_logp = AT(COL_OLD_LOGP, 0.0);
-	tok->adv = AT(COL_ADV, 0.0);
-	tok->mask = AT(COL_MASK, 1.0);
-	tok->ref_logp = AT(COL_REF, 0.0);
-	tok->entropy = AT(COL_ENTROPY, 0.0);
-	tok->value = AT(COL_VALUE, 0.0);
-	tok->old_value = AT(COL_OLD_VALUE, 0.0);
-	tok->ret = AT(COL_RETURN, 0.0);
-#undef AT
-}
-
+/* A record's arrays as the columns of one sequence (stride 1). */
 static void feed_record(run *rn, const record *rec, uint64_t lineno)
 {
-	size_t first = rn->n_tok;
-	const double *col[N_COLS];
-	for (int k = 0; k < N_COLS; k++)
-		col[k] = rec->col[k];
-	for (size_t t = 0; t < rec->n; t++) {
-		ppo_token tok;
-		token_of(col, t, &tok);
-		if (rec->adv_is_scalar)
-			tok.adv = rec->adv_scalar;
-		if (tok.mask < 0)
+	const double *mask = rec->col[COL_MASK];
+	for (size_t t = 0; mask && t < rec->n; t++)
+		if (mask[t] < 0)
 			cli_die("%s: line %" PRIu64 ": field 'mask': element %zu is negative", rn->name, lineno, t);
-		run_token(rn, &tok);
-	}
+	size_t first = rn->n_tok;
+	ppo_cols c = {
+		.n = rec->n, .stride = 1, .logp = rec->col[COL_LOGP],
+		.old_logp = rec->col[COL_OLD_LOGP], .adv = rec->col[COL_ADV], .mask = mask,
+		.ref_logp = rec->col[COL_REF], .entropy = rec->col[COL_ENTROPY],
+		.value = rec->col[COL_VALUE], .old_value = rec->col[COL_OLD_VALUE],
+		.ret = rec->col[COL_RETURN],
+	};
+	run_tokens(rn, &c);
 	run_end_seq(rn, lineno, first);
 }
 
@@ -559,30 +567,6 @@ static ppo_cols_f32 cols_f32_of_rows(const layout *l, const float *buf, size_t n
 		.old_value = at[COL_OLD_VALUE], .ret = at[COL_RETURN],
 	};
 	return c;
-}
-
-/* Tokens of one sequence, streamed into the accumulator or kept. */
-static void run_tokens(run *rn, const ppo_cols *c)
-{
-	if (!rn->buffered) {
-		rn->n_tok += c->n;
-		ppo_acc_tokens(&rn->acc, c, NULL);
-		return;
-	}
-	for (size_t i = 0; i < c->n; i++) {
-		const double *col[N_COLS] = {
-			c->logp + i * c->stride, c->old_logp + i * c->stride, c->adv + i * c->stride,
-			c->ref_logp ? c->ref_logp + i * c->stride : NULL,
-			c->mask ? c->mask + i * c->stride : NULL, NULL,
-			c->entropy ? c->entropy + i * c->stride : NULL,
-			c->value ? c->value + i * c->stride : NULL,
-			c->old_value ? c->old_value + i * c->stride : NULL,
-			c->ret ? c->ret + i * c->stride : NULL,
-		};
-		ppo_token tok;
-		token_of(col, 0, &tok);
-		run_token(rn, &tok);
-	}
 }
 
 /* Rows [i, j) of the chunk: one run of a sequence. */

@@ -114,10 +114,26 @@ static inline double clamp_grad(double x, double lo, double hi)
 	return x >= lo && x <= hi ? 1.0 : 0.0;
 }
 
+/* k3's exponent x = ref - logp = -d (DeepSeekMath eq. 4), to [-20, 20]
+ * under verl's clamp; *gx (may be NULL) gets dx / d logp. */
+static inline double k3_exponent(enum ppo_kl_clamp cl, double logp, double ref_logp, double *gx)
+{
+	double x = ref_logp - logp, g = -1;
+	if (cl == PPO_KL_CLAMP_VERL) {
+		g *= clamp_grad(x, -PPO_K3_EXP_CLAMP, PPO_K3_EXP_CLAMP);
+		x = clamp(x, -PPO_K3_EXP_CLAMP, PPO_K3_EXP_CLAMP);
+	}
+	if (gx)
+		*gx = g;
+	return x;
+}
+
 /* J. Schulman, "Approximating KL divergence" (2020); verl core_algos.py
- * kl_penalty, OpenRLHF models/utils.py compute_approx_kl. */
-double ppo_kl_estimate(enum ppo_kl kind, enum ppo_kl_clamp cl,
-	double logp, double ref_logp, double *d_logp)
+ * kl_penalty, OpenRLHF models/utils.py compute_approx_kl.  Everything but
+ * the exp: e = exp(k3_exponent(...)) when kind is k3, unused otherwise
+ * (a block of tokens takes its exps in one vectorised pass). */
+static inline double kl_estimate_at(enum ppo_kl kind, enum ppo_kl_clamp cl,
+	double logp, double ref_logp, double e, double *d_logp)
 {
 	double d = logp - ref_logp, v = 0, g = 0;
 	switch (kind) {
@@ -132,13 +148,8 @@ double ppo_kl_estimate(enum ppo_kl kind, enum ppo_kl_clamp cl,
 		g = d;
 		break;
 	case PPO_KL_K3: {
-		/* exp(x) - x - 1 with x = ref - logp = -d (DeepSeekMath eq. 4) */
-		double x = -d, gx = -1;
-		if (cl == PPO_KL_CLAMP_VERL) {
-			gx *= clamp_grad(x, -PPO_K3_EXP_CLAMP, PPO_K3_EXP_CLAMP);
-			x = clamp(x, -PPO_K3_EXP_CLAMP, PPO_K3_EXP_CLAMP);
-		}
-		double e = vmath_exp(x);
+		/* exp(x) - x - 1 */
+		double gx, x = k3_exponent(cl, logp, ref_logp, &gx);
 		v = e - x - 1;
 		g = (e - 1) * gx;
 		break;
@@ -157,6 +168,13 @@ double ppo_kl_estimate(enum ppo_kl kind, enum ppo_kl_clamp cl,
 	if (d_logp)
 		*d_logp = g;
 	return v;
+}
+
+double ppo_kl_estimate(enum ppo_kl kind, enum ppo_kl_clamp cl,
+	double logp, double ref_logp, double *d_logp)
+{
+	double e = kind == PPO_KL_K3 ? vmath_exp(k3_exponent(cl, logp, ref_logp, NULL)) : 0.0;
+	return kl_estimate_at(kind, cl, logp, ref_logp, e, d_logp);
 }
 
 /* PPO-clip, verl compute_policy_loss_vanilla: max(-A r, -A clip(r)), then
@@ -202,9 +220,16 @@ static inline double log_ratio_of(const ppo_token *t)
 	return clamp(t->logp - t->old_logp, -PPO_LOG_RATIO_CLAMP, PPO_LOG_RATIO_CLAMP);
 }
 
-/* Everything of a token but the exp: ratio = exp(log_ratio_of(t)). */
+/* Whether a token's terms take k3's exp. */
+static int takes_k3(const ppo_config *c, unsigned fields)
+{
+	return c->kl == PPO_KL_K3 && (fields & PPO_HAS_REF);
+}
+
+/* Everything of a token but the exps: ratio = exp(log_ratio_of(t)) and,
+ * when takes_k3, kl_exp = exp(k3_exponent(...)). */
 static inline __attribute__((always_inline)) void token_terms_at_ratio(const ppo_config *c,
-	unsigned fields, const ppo_token *t, double ratio, ppo_terms *o)
+	unsigned fields, const ppo_token *t, double ratio, double kl_exp, ppo_terms *o)
 {
 	*o = (ppo_terms){ 0 };
 	double raw = t->logp - t->old_logp;
@@ -224,7 +249,7 @@ static inline __attribute__((always_inline)) void token_terms_at_ratio(const ppo
 		break;
 	}
 	if (c->kl != PPO_KL_NONE && (fields & PPO_HAS_REF))
-		o->kl = ppo_kl_estimate(c->kl, c->kl_clamp, t->logp, t->ref_logp, &o->d_kl);
+		o->kl = kl_estimate_at(c->kl, c->kl_clamp, t->logp, t->ref_logp, kl_exp, &o->d_kl);
 	if (fields & PPO_HAS_VALUE)
 		ppo_value_loss(c, t, o);
 }
@@ -232,7 +257,9 @@ static inline __attribute__((always_inline)) void token_terms_at_ratio(const ppo
 void ppo_token_terms(const ppo_config *c, unsigned fields, const ppo_token *t,
 	ppo_terms *o)
 {
-	token_terms_at_ratio(c, fields, t, vmath_exp(log_ratio_of(t)), o);
+	double kl_exp = takes_k3(c, fields)
+		? vmath_exp(k3_exponent(c->kl_clamp, t->logp, t->ref_logp, NULL)) : 0.0;
+	token_terms_at_ratio(c, fields, t, vmath_exp(log_ratio_of(t)), kl_exp, o);
 }
 
 void ppo_acc_init(ppo_acc *a, const ppo_config *c, unsigned fields)
@@ -359,19 +386,23 @@ static inline __attribute__((always_inline)) void acc_block(ppo_acc *a,
 {
 	const ppo_config *c = &a->cfg;
 	run_sums s = *sums;     /* a local: no store through a pointer per token */
-	double ratio[PPO_BLOCK];
+	double ratio[PPO_BLOCK], kl_exp[PPO_BLOCK];
+	int k3 = takes_k3(c, fields);
 	ppo_token t;
 	for (size_t i = 0; i < n; i++) {
 		size_t k = (base + i) * cl->stride;
 		t.logp = cl->logp[k];
 		t.old_logp = cl->old_logp[k];
 		ratio[i] = log_ratio_of(&t);
+		kl_exp[i] = k3 ? k3_exponent(c->kl_clamp, t.logp, cl->ref_logp[k], NULL) : 0.0;
 	}
 	vmath_exp_array(ratio, n);
+	if (k3)
+		vmath_exp_array(kl_exp, n);
 	for (size_t i = 0; i < n; i++) {
 		ppo_terms tm;
 		token_at(a, cl, base + i, fields, &t);
-		token_terms_at_ratio(c, fields, &t, ratio[i], &tm);
+		token_terms_at_ratio(c, fields, &t, ratio[i], kl_exp[i], &tm);
 		run_sums_add(&s, fields, &t, &tm);
 		if (c->objective == PPO_OBJ_KIMI && t.mask > 0)
 			ppo_acc_seq_adv(a, t.adv);

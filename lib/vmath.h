@@ -109,10 +109,12 @@ static inline void vmath_exp4(const vmath_vd *x, vmath_vd *out)
 	*out = y * scale1 * scale2;
 }
 
-/* One value through the kernels (tests, scalar callers). */
+/* One value through the kernels (tests, scalar callers): the four-lane
+ * kernel's latency for one value, several times the C library's, so loops
+ * take vmath_exp_array instead. */
 double vmath_exp(double x);
 double vmath_log(double x);
-/* x[i] = e^x[i] for i < n. */
+/* x[i] = e^x[i] for i < n (an AVX2 copy of the loop where there is one). */
 void vmath_exp_array(double *x, size_t n);
 
 #endif
