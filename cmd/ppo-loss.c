@@ -540,44 +540,25 @@ static double chunk_at(const chunk *c, size_t row, int col)
 	return c->f ? c->f[k] : c->d[k];
 }
 
-/* Rows [0, n) of buf as strided columns. */
-static ppo_cols cols_of_rows(const layout *l, const double *buf, size_t n)
-{
-	const double *at[N_COLS];
-	for (int k = 0; k < N_COLS; k++)
-		at[k] = l->index[k] >= 0 ? buf + l->index[k] : NULL;
-	ppo_cols c = {
-		.n = n, .stride = l->dim, .logp = at[COL_LOGP], .old_logp = at[COL_OLD_LOGP],
-		.adv = at[COL_ADV], .mask = at[COL_MASK], .ref_logp = at[COL_REF],
-		.entropy = at[COL_ENTROPY], .value = at[COL_VALUE],
-		.old_value = at[COL_OLD_VALUE], .ret = at[COL_RETURN],
-	};
-	return c;
-}
-
-static ppo_cols_f32 cols_f32_of_rows(const layout *l, const float *buf, size_t n)
-{
-	const float *at[N_COLS];
-	for (int k = 0; k < N_COLS; k++)
-		at[k] = l->index[k] >= 0 ? buf + l->index[k] : NULL;
-	ppo_cols_f32 c = {
-		.n = n, .stride = l->dim, .logp = at[COL_LOGP], .old_logp = at[COL_OLD_LOGP],
-		.adv = at[COL_ADV], .mask = at[COL_MASK], .ref_logp = at[COL_REF],
-		.entropy = at[COL_ENTROPY], .value = at[COL_VALUE],
-		.old_value = at[COL_OLD_VALUE], .ret = at[COL_RETURN],
-	};
-	return c;
-}
+/* Rows [0, n) of buf as strided columns: a ppo_cols over doubles or a
+ * ppo_cols_f32 over float32, whose fields are the same. */
+#define COL_AT(l, buf, k) ((l)->index[k] >= 0 ? (buf) + (l)->index[k] : NULL)
+#define COLS_OF_ROWS(type, l, buf, n_rows) ((type){ \
+	.n = (n_rows), .stride = (l)->dim, .logp = COL_AT(l, buf, COL_LOGP), \
+	.old_logp = COL_AT(l, buf, COL_OLD_LOGP), .adv = COL_AT(l, buf, COL_ADV), \
+	.mask = COL_AT(l, buf, COL_MASK), .ref_logp = COL_AT(l, buf, COL_REF), \
+	.entropy = COL_AT(l, buf, COL_ENTROPY), .value = COL_AT(l, buf, COL_VALUE), \
+	.old_value = COL_AT(l, buf, COL_OLD_VALUE), .ret = COL_AT(l, buf, COL_RETURN) })
 
 /* Rows [i, j) of the chunk: one run of a sequence. */
 static void chunk_tokens(run *rn, const layout *l, const chunk *c, size_t i, size_t j)
 {
 	if (c->f) {
-		ppo_cols_f32 cf = cols_f32_of_rows(l, c->f + i * c->dim, j - i);
+		ppo_cols_f32 cf = COLS_OF_ROWS(ppo_cols_f32, l, c->f + i * c->dim, j - i);
 		rn->n_tok += cf.n;
 		ppo_acc_tokens_f32(&rn->acc, &cf);
 	} else {
-		ppo_cols cd = cols_of_rows(l, c->d + i * c->dim, j - i);
+		ppo_cols cd = COLS_OF_ROWS(ppo_cols, l, c->d + i * c->dim, j - i);
 		run_tokens(rn, &cd);
 	}
 }
