@@ -471,6 +471,14 @@ static const char *samp_error(int rc)
 	}
 }
 
+static void denoiser_free(denoiser *dn)
+{
+	if (dn->kind == OPT_DATA)
+		den_data_free(&dn->data);
+	if (dn->kind == OPT_GMM)
+		den_gmm_free(&dn->gmm);
+}
+
 int main(int argc, char **argv)
 {
 	cli_init("sample-ode");
@@ -504,6 +512,8 @@ int main(int argc, char **argv)
 			dim = 1;
 		if (io_writer_open(&w, stdout, NULL, o.out_fmt, dim, 0) != 0 || io_writer_close(&w) != 0)
 			cli_die("%s", w.err);
+		denoiser_free(&dn);
+		free(x);
 		cli_close_stdout();
 		return 0;
 	}
@@ -576,10 +586,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sample-ode: %s, %zu levels, %llu NFE, %zu rows of %zu, denoiser %.3f s"
 			" of %.3f s\n", samp_kind_names[o.samp.kind], o.steps,
 			(unsigned long long)run.nfe, n, dim, dn.seconds, total);
-	if (dn.kind == OPT_DATA)
-		den_data_free(&dn.data);
-	if (dn.kind == OPT_GMM)
-		den_gmm_free(&dn.gmm);
+	denoiser_free(&dn);
 	free(sigmas);
 	free(x);
 	cli_close_stdout();

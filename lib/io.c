@@ -744,6 +744,10 @@ int io_read_all(io_reader *r, double **out, size_t *n_rows)
 		if (got == 0)
 			break;
 	}
+	if (n == 0) {
+		free(all); /* nothing read: nothing for the caller to free */
+		all = NULL;
+	}
 	*out = all;
 	*n_rows = n;
 	return 0;

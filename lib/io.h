@@ -71,7 +71,8 @@ int io_reader_open(io_reader *r, FILE *fp, const char *name, enum io_format fmt,
 long io_read_rows(io_reader *r, double *out, size_t max_rows);
 /* The same for float32 output, for kernels that work in float (rope). */
 long io_read_rows_f32(io_reader *r, float *out, size_t max_rows);
-/* Read every remaining row into a newly allocated array (*out, *n_rows). */
+/* Read every remaining row into a newly allocated array (*out, *n_rows);
+ * *out is NULL when there are no rows. */
 int io_read_all(io_reader *r, double **out, size_t *n_rows);
 void io_reader_close(io_reader *r);
 
