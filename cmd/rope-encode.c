@@ -2,12 +2,10 @@
  * "rope-encode"; the math is lib/rope.c).  Rows of --dim floats in, the
  * same rows rotated out; --heads consecutive rows make one token and share
  * its position, so each position's cos/sin is computed once per token. */
-#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include "cli.h"
 #include "io.h"
 #include "rope.h"
 
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -500,19 +498,6 @@ static void encode_stream(options *o, io_reader *r, const double *pos, size_t n_
 	angle_work_free(&a);
 }
 
-/* A pipe holds 64 KiB by default: writing a chunk of 1 MiB would then
- * wait for the reader at every 64 KiB, and our work would not overlap
- * with the next program's.  Grow the pipes to the chunk size where Linux
- * allows it; failure is harmless. */
-static void widen_pipe(int fd)
-{
-#ifdef F_SETPIPE_SZ
-	(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
-#else
-	(void)fd;
-#endif
-}
-
 int main(int argc, char **argv)
 {
 	cli_init("rope-encode");
@@ -532,8 +517,8 @@ int main(int argc, char **argv)
 	if (o.positions_path)
 		pos = read_positions(&o, &n_pos);
 	FILE *in = cli_fopen_in(o.input_path);
-	widen_pipe(fileno(in));
-	widen_pipe(fileno(stdout));
+	cli_widen_pipe(in);
+	cli_widen_pipe(stdout);
 	const char *in_name = o.input_path && strcmp(o.input_path, "-") != 0 ? o.input_path : "stdin";
 	io_reader r;
 	if ((o.in_format == IO_F32 || o.in_format == IO_F64) && !o.dim)

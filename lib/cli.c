@@ -1,7 +1,9 @@
 /* cli: diagnostics, strict option parsing, checked output, progress bar. */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
@@ -272,4 +274,13 @@ void cli_progress_end(cli_progress *p)
 		return;
 	fputs("\r\033[K", stderr);
 	p->active = 0;
+}
+
+void cli_widen_pipe(FILE *fp)
+{
+#ifdef F_SETPIPE_SZ
+	(void)fcntl(fileno(fp), F_SETPIPE_SZ, 1 << 20);
+#else
+	(void)fp;
+#endif
 }

@@ -65,6 +65,13 @@ void cli_fclose(FILE *fp, const char *path);
  * suggests -O text. */
 void cli_refuse_tty(FILE *fp, int is_binary, int force);
 
+/* A pipe holds 64 KiB by default: a program that reads or writes 1 MiB at
+ * a time then waits for its neighbour at every 64 KiB, and the two do not
+ * overlap.  Grow FP's pipe to 1 MiB where Linux allows it (F_SETPIPE_SZ);
+ * not a pipe, or not allowed: nothing changes.  Measured: about 8% off
+ * "cat frame | ppo-loss". */
+void cli_widen_pipe(FILE *fp);
+
 /* A progress bar on stderr, drawn only when stderr is a terminal and not
  * quiet.  total may be 0 when unknown (then a counter is shown). */
 typedef struct cli_progress {
