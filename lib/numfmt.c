@@ -32,7 +32,11 @@ static unsigned __int128 pow10_u128(int p)
 /* 10^p as a double for |p| <= 22 (exact for p >= 0). */
 static double pow10_double(int p)
 {
-	return p >= 0 ? (double)pow10_u128(p) : 1.0 / (double)pow10_u128(-p);
+	static const double exact[23] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+	};
+	return p >= 0 ? exact[p] : 1.0 / exact[-p];
 }
 
 /* m 2^e2 10^p rounded half to even to an integer, for 0 <= p <= 31. */
