@@ -28,10 +28,6 @@ static const prog_case grpo_cases[] = {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* Known and reported (tests/fuzz/regressions/grpo_adv/process-empty-input):
-	 * --process on an input without records dies; skipped until fixed. */
-	if (size && grpo_cases[data[0] % 6].args == grpo_args_3 && prog_count_records((const char *)data + 1, size - 1) == 0)
-		return 0;
 	prog_fuzz(grpo_adv_main, "grpo-adv", grpo_cases, sizeof grpo_cases / sizeof *grpo_cases, data, size);
 	return 0;
 }
