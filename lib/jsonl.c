@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "io.h"
+#include "utf8.h"
 
 static void set_err(jsonl_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_err(jsonl_reader *r, const char *fmt, ...)
@@ -94,6 +95,18 @@ int jsonl_next(jsonl_reader *r)
 		}
 		if (all_blank(r->line, len))
 			continue;
+		/* cJSON skips a leading byte order mark; the scanner of lib/jsonscan
+		 * does not, and RFC 8259 section 8.1 lets a parser refuse one:
+		 * refused here too, so that every tool reads the same records. */
+		if (len >= 3 && memcmp(r->line, "\xef\xbb\xbf", 3) == 0) {
+			set_err(r, "line %" PRIu64 ": byte order mark before the JSON value", r->lineno);
+			return -1;
+		}
+		size_t bad_utf8 = utf8_invalid_at(r->line, len);
+		if (bad_utf8 < len) {
+			set_err(r, "line %" PRIu64 ": invalid UTF-8 at column %zu", r->lineno, bad_utf8 + 1);
+			return -1;
+		}
 		size_t depth = 0, bad_col = 0;
 		if (scan_line(r->line, len, &depth, &bad_col) != 0) {
 			set_err(r, "line %" PRIu64 ": control character at column %zu", r->lineno, bad_col);

@@ -9,6 +9,7 @@
  * work on a short key; the container functions are kept out of line, which
  * measured faster than one large recursive scan_value. */
 #include "jsonscan.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -492,6 +493,10 @@ int jscan_line(jscan *s, const char *line, size_t len)
 	s->dup = NULL;
 	for (size_t k = 0; k < s->n_fields; k++)
 		s->fields[k].value.text = NULL;
+	/* RFC 8259 section 8.1: JSON exchanged between systems is UTF-8 */
+	size_t bad_utf8 = utf8_invalid_at(line, len);
+	if (bad_utf8 < len)
+		return fail_at(s, line + bad_utf8, "invalid UTF-8"), -1;
 	const char *p = skip_ws(line, s->end);
 	if (p >= s->end || *p != '{')
 		return fail_at(s, p, "not a JSON object"), -1;

@@ -63,6 +63,10 @@ START_TEST(test_bad_lines)
 {
 	expect_error("{\"a\":1}\n{\"a\":\n", "line 2: invalid JSON");
 	expect_error("[1,2]\n", "line 1: not a JSON object");
+	/* RFC 8259 section 8.1: UTF-8, and no byte order mark from us */
+	expect_error("{\"a\":\"\xc0\xaf\"}\n", "line 1: invalid UTF-8 at column 7");
+	expect_error("{\"a\":1}\n{\"\xed\xa0\x80\":1}\n", "line 2: invalid UTF-8 at column 3");
+	expect_error("\xef\xbb\xbf{\"a\":1}\n", "line 1: byte order mark");
 	/* cJSON skips any byte below 0x20 as a blank; JSON does not */
 	expect_error("{\r\x1b}\n", "line 1: control character at column 3");
 	expect_error("{\"a\":\"x\ty\"}\n", "line 1: control character at column 8");
