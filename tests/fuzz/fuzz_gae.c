@@ -11,24 +11,19 @@
 #include "../../cmd/gae.c"
 #undef main
 
-static const char *const gae_args_0[] = {"gae", NULL};
-static const char *const gae_args_1[] = {"gae", "--estimator", "vtrace", "--rho-bar", "0.9", NULL};
-static const char *const gae_args_2[] = {"gae", "--normalize", "--gamma", "0.9", "--lambda", "0.5", NULL};
-static const char *const gae_args_3[] = {"gae", "--td-target", NULL};
-static const char *const gae_args_4[] = {"gae", "--estimator", "mc", "-O", "f64", NULL};
-static const char *const gae_args_5[] = {"gae", "--env-field", "e", "--done-field", "d", "--mask-field", "m", NULL};
 static const prog_case gae_cases[] = {
-	{gae_args_0, PROG_READS_ALL | PROG_JSONL_OUT},
-	{gae_args_1, PROG_READS_ALL | PROG_JSONL_OUT},
-	{gae_args_2, PROG_READS_ALL | PROG_JSONL_OUT},
-	{gae_args_3, PROG_JSONL_OUT},
-	{gae_args_4, PROG_READS_ALL | PROG_JSONL_OUT},
-	{gae_args_5, PROG_READS_ALL | PROG_JSONL_OUT},
+	{PROG_ARGS("gae"),
+		PROG_READS_ALL | PROG_JSONL_OUT},
+	{PROG_ARGS("gae", "--estimator", "vtrace", "--rho-bar", "0.9"),
+		PROG_READS_ALL | PROG_JSONL_OUT},
+	{PROG_ARGS("gae", "--normalize", "--gamma", "0.9", "--lambda", "0.5"),
+		PROG_READS_ALL | PROG_JSONL_OUT},
+	{PROG_ARGS("gae", "--td-target"),
+		PROG_JSONL_OUT},
+	{PROG_ARGS("gae", "--estimator", "mc", "-O", "f64"),
+		PROG_READS_ALL | PROG_JSONL_OUT},
+	{PROG_ARGS("gae", "--env-field", "e", "--done-field", "d", "--mask-field", "m"),
+		PROG_READS_ALL | PROG_JSONL_OUT},
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	prog_fuzz(gae_main, "gae", gae_cases, sizeof gae_cases / sizeof *gae_cases, data, size);
-	return 0;
-}
+PROG_TARGET(gae_main, "gae", gae_cases)

@@ -10,24 +10,19 @@
 #include "../../cmd/grpo-adv.c"
 #undef main
 
-static const char *const grpo_args_0[] = {"grpo-adv", NULL};
-static const char *const grpo_args_1[] = {"grpo-adv", "--estimator", "rloo", "--std", "population", NULL};
-static const char *const grpo_args_2[] = {"grpo-adv", "--length-penalty", "0.5", "--estimator", "kimi", NULL};
-static const char *const grpo_args_3[] = {"grpo-adv", "--process", NULL};
-static const char *const grpo_args_4[] = {"grpo-adv", "--scale", "batch", "--singleton", "raw", "--stats", "/dev/null", NULL};
-static const char *const grpo_args_5[] = {"grpo-adv", "--estimator", "reinforce-baseline", "-g", "prompt", NULL};
 static const prog_case grpo_cases[] = {
-	{grpo_args_0, PROG_READS_ALL | PROG_JSONL_OUT},
-	{grpo_args_1, PROG_READS_ALL | PROG_JSONL_OUT},
-	{grpo_args_2, PROG_READS_ALL | PROG_JSONL_OUT},
-	{grpo_args_3, PROG_READS_ALL | PROG_JSONL_OUT},
-	{grpo_args_4, PROG_READS_ALL | PROG_JSONL_OUT},
-	{grpo_args_5, PROG_READS_ALL | PROG_JSONL_OUT},
+	{PROG_ARGS("grpo-adv"),
+		PROG_READS_ALL | PROG_JSONL_OUT},
+	{PROG_ARGS("grpo-adv", "--estimator", "rloo", "--std", "population"),
+		PROG_READS_ALL | PROG_JSONL_OUT},
+	{PROG_ARGS("grpo-adv", "--length-penalty", "0.5", "--estimator", "kimi"),
+		PROG_READS_ALL | PROG_JSONL_OUT},
+	{PROG_ARGS("grpo-adv", "--process"),
+		PROG_READS_ALL | PROG_JSONL_OUT},
+	{PROG_ARGS("grpo-adv", "--scale", "batch", "--singleton", "raw", "--stats", "/dev/null"),
+		PROG_READS_ALL | PROG_JSONL_OUT},
+	{PROG_ARGS("grpo-adv", "--estimator", "reinforce-baseline", "-g", "prompt"),
+		PROG_READS_ALL | PROG_JSONL_OUT},
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	prog_fuzz(grpo_adv_main, "grpo-adv", grpo_cases, sizeof grpo_cases / sizeof *grpo_cases, data, size);
-	return 0;
-}
+PROG_TARGET(grpo_adv_main, "grpo-adv", grpo_cases)

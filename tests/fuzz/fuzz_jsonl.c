@@ -70,8 +70,8 @@ static void jsonl_check_append(const jsonl_reader *r, int record)
 		FUZZ_CHECK(close && memcmp(buf, r->line, head) == 0, "the record's bytes were not kept");
 		FUZZ_CHECK(len > 0 && buf[len - 1] == '\n', "no newline");
 		cJSON *back = cJSON_ParseWithLength(buf, len);
-		FUZZ_CHECK(back && cJSON_IsObject(back), "the appended line is not an object: %.*s", (int)(len > 200 ? 200 : len),
-			   buf);
+		FUZZ_CHECK(back && cJSON_IsObject(back), "the appended line is not an object: %.*s",
+			   (int)(len > 200 ? 200 : len), buf);
 		if (back) {
 			FUZZ_CHECK(cJSON_GetArraySize(back) == cJSON_GetArraySize(r->obj) + 1, "members %d, before %d",
 				   cJSON_GetArraySize(back), cJSON_GetArraySize(r->obj));

@@ -114,9 +114,9 @@ static ssize_t prog_read(void *cookie, char *buf, size_t n)
 static ssize_t prog_write(void *cookie, const char *buf, size_t n)
 {
 	prog_stream *s = cookie;
-	if (s->len + n > s->cap) {
+	if (s->len + n + 1 > s->cap) { /* room for a terminating NUL */
 		size_t cap = s->cap ? s->cap : 4096;
-		while (cap < s->len + n)
+		while (cap < s->len + n + 1)
 			cap *= 2;
 		int tracking = prog_tracking;
 		prog_tracking = 0; /* the harness's buffer, not the program's */
@@ -129,6 +129,7 @@ static ssize_t prog_write(void *cookie, const char *buf, size_t n)
 	}
 	memcpy(s->data + s->len, buf, n);
 	s->len += n;
+	s->data[s->len] = '\0';
 	return (ssize_t)n;
 }
 
@@ -391,6 +392,19 @@ static const char *prog_input_file(const uint8_t *data, size_t size)
 		abort();
 	return path;
 }
+
+/* The argument vector of a case, as a static array. */
+#define PROG_ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* Define the fuzz entry of program PROG (its main renamed MAIN_FN) over the
+ * prog_case array CASES. */
+#define PROG_TARGET(main_fn, prog, cases) \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) \
+	{ \
+		prog_fuzz(main_fn, prog, cases, sizeof cases / sizeof *cases, data, size); \
+		return 0; \
+	}
 
 /* The whole target: byte 0 picks the case. */
 static void prog_fuzz(prog_main_fn main_fn, const char *prog, const prog_case *cases, size_t n_cases,

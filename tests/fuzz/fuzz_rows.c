@@ -50,8 +50,8 @@ typedef struct rows_run {
 } rows_run;
 
 /* Read the stream with the double (f32 == 0) or the float API. */
-static int rows_read(const uint8_t *data, size_t size, enum io_format fmt, size_t dim, int allow, size_t per_call,
-		     int f32, rows_run *out)
+static int rows_read(const uint8_t *data, size_t size, enum io_format fmt, size_t dim, int allow,
+		     size_t per_call, int f32, rows_run *out)
 {
 	memset(out, 0, sizeof *out);
 	char *keep;

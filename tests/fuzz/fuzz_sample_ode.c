@@ -15,14 +15,15 @@
 
 #define GMM "@gmm"
 
-static const char *const ode_args_0[] = {"sample-ode", "--gmm", GMM, "--n", "2", "--steps", "3", "--seed", "1", "-O", "text", NULL};
-static const char *const ode_args_1[] = {"sample-ode", "--gmm", GMM, "--n", "1", "--steps", "2", "--seed", "1",
-					 "--sampler", "euler-a", "-O", "text", NULL};
-static const char *const ode_args_2[] = {"sample-ode", "--gmm", GMM, "--n", "1", "--steps", "3", "--seed", "1",
-					 "--sampler", "dpmpp-2m", "--sigmas", "exponential", "-O", "text", NULL};
-static const char *const ode_args_3[] = {"sample-ode", "--gmm", GMM, "--n", "1", "--steps", "2", "--seed", "1",
-					 "--sampler", "edm", "--s-churn", "10", "-O", "text", NULL};
-static const char *const *const ode_arg_sets[] = {ode_args_0, ode_args_1, ode_args_2, ode_args_3};
+static const char *const *const ode_arg_sets[] = {
+	PROG_ARGS("sample-ode", "--gmm", GMM, "--n", "2", "--steps", "3", "--seed", "1", "-O", "text"),
+	PROG_ARGS("sample-ode", "--gmm", GMM, "--n", "1", "--steps", "2", "--seed", "1",
+		"--sampler", "euler-a", "-O", "text"),
+	PROG_ARGS("sample-ode", "--gmm", GMM, "--n", "1", "--steps", "3", "--seed", "1",
+		"--sampler", "dpmpp-2m", "--sigmas", "exponential", "-O", "text"),
+	PROG_ARGS("sample-ode", "--gmm", GMM, "--n", "1", "--steps", "2", "--seed", "1",
+		"--sampler", "edm", "--s-churn", "10", "-O", "text"),
+};
 
 static int ode_output_finite(void)
 {
@@ -30,9 +31,7 @@ static int ode_output_finite(void)
 	while (p && p < end) {
 		char *next;
 		double v = strtod(p, &next);
-		if (next == p)
-			return 0;
-		if (!isfinite(v))
+		if (next == p || !isfinite(v))
 			return 0;
 		p = next;
 		while (p < end && (*p == ' ' || *p == '\n'))
