@@ -13,6 +13,7 @@
 #include "../fuzz/fuzz_options.c"
 #include "../fuzz/fuzz_rows.c"
 #include "../fuzz/fuzz_text.c"
+#include "../fuzz/fuzz_utf8.c"
 
 #include "unit.h"
 
@@ -32,6 +33,7 @@ static const struct {
 	{"options", fuzz_options},
 	{"rows", fuzz_rows},
 	{"text", fuzz_text},
+	{"utf8", fuzz_utf8},
 };
 
 /* The whole file, or NULL (fails the test). */
