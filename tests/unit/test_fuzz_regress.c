@@ -9,7 +9,9 @@
 
 #include "../fuzz/fuzz_jsonl.c"
 #include "../fuzz/fuzz_jsonscan.c"
+#include "../fuzz/fuzz_keyid.c"
 #include "../fuzz/fuzz_npy_header.c"
+#include "../fuzz/fuzz_numfmt.c"
 #include "../fuzz/fuzz_options.c"
 #include "../fuzz/fuzz_rows.c"
 #include "../fuzz/fuzz_text.c"
@@ -29,7 +31,9 @@ static const struct {
 } targets[] = {
 	{"jsonl", fuzz_jsonl},
 	{"jsonscan", fuzz_jsonscan},
+	{"keyid", fuzz_keyid},
 	{"npy_header", fuzz_npy_header},
+	{"numfmt", fuzz_numfmt},
 	{"options", fuzz_options},
 	{"rows", fuzz_rows},
 	{"text", fuzz_text},
