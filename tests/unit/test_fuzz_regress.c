@@ -10,6 +10,7 @@
 #include "../fuzz/fuzz_jsonl.c"
 #include "../fuzz/fuzz_jsonscan.c"
 #include "../fuzz/fuzz_keyid.c"
+#include "../fuzz/fuzz_lines.c"
 #include "../fuzz/fuzz_npy_header.c"
 #include "../fuzz/fuzz_numfmt.c"
 #include "../fuzz/fuzz_options.c"
@@ -32,6 +33,7 @@ static const struct {
 	{"jsonl", fuzz_jsonl},
 	{"jsonscan", fuzz_jsonscan},
 	{"keyid", fuzz_keyid},
+	{"lines", fuzz_lines},
 	{"npy_header", fuzz_npy_header},
 	{"numfmt", fuzz_numfmt},
 	{"options", fuzz_options},
