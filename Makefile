@@ -124,7 +124,7 @@ fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \
 	  name=$${f#build/fuzz/fuzz_}; mkdir -p build/fuzz/corpus/$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/ \
 	     build/fuzz/corpus/$$name tests/fuzz/corpus/$$name 2>build/fuzz/$$name.log \
 	     || { tail -40 build/fuzz/$$name.log; exit 1; }; \
 	  grep -E 'stat::number_of_executed_units|stat::new_units_added' build/fuzz/$$name.log; \

@@ -17,6 +17,7 @@
 #include "coproc.h"
 #include "denoiser.h"
 #include "io.h"
+#include "jsonl.h"
 #include "rng.h"
 #include "sampler.h"
 
@@ -296,7 +297,7 @@ static size_t load_data(denoiser *dn, const options *o)
 	return dim;
 }
 
-static char *read_whole(const char *path)
+static char *read_whole(const char *path, size_t *n)
 {
 	FILE *fp = cli_fopen_in(path);
 	size_t cap = 4096, len = 0;
@@ -322,6 +323,7 @@ static char *read_whole(const char *path)
 	if (fp != stdin)
 		fclose(fp);
 	buf[len] = '\0';
+	*n = len;
 	return buf;
 }
 
@@ -349,10 +351,12 @@ static double *json_numbers(const cJSON *arr, const char *path, const char *fiel
 static size_t load_gmm(denoiser *dn, const options *o)
 {
 	const char *path = o->gmm_path;
-	char *text = read_whole(path);
-	cJSON *root = cJSON_Parse(text);
+	size_t len = 0;
+	char *text = read_whole(path, &len);
+	char bad[160];
+	cJSON *root = jsonl_parse_document(text, len, 64, bad, sizeof bad);
 	if (!root)
-		cli_die("%s: not valid JSON", path);
+		cli_die("%s: %s", path, bad);
 	if (!cJSON_IsObject(root))
 		cli_die("%s: not a JSON object", path);
 	const cJSON *means = cJSON_GetObjectItemCaseSensitive(root, "means");

@@ -76,25 +76,12 @@ static void parse_options(int argc, char **argv, options *o)
 		cli_usage_error("TARGET and ONLINE cannot both be standard input");
 }
 
-/* The format of an "auto" input: a .npy magic at the start of a seekable
- * file, read with pread so that the stream position stays at 0; a pipe is
- * raw float32 (give -I npy for .npy on a pipe). */
-static enum io_format resolve_format(enum io_format fmt, FILE *fp)
-{
-	if (fmt != IO_AUTO)
-		return fmt;
-	unsigned char magic[6];
-	if (pread(fileno(fp), magic, sizeof magic, 0) == 6 && memcmp(magic, "\x93NUMPY", 6) == 0)
-		return IO_NPY;
-	return IO_F32;
-}
-
 static void open_input(const options *o, io_reader *r, const char *path)
 {
 	FILE *fp = cli_fopen_in(path);
-	enum io_format fmt = resolve_format(o->in_fmt, fp);
-	size_t dim = o->dim ? o->dim : (fmt == IO_NPY || fmt == IO_TEXT) ? 0 : 1;
-	if (io_reader_open(r, fp, strcmp(path, "-") ? path : "stdin", fmt, dim) != 0)
+	const char *name = strcmp(path, "-") ? path : "stdin";
+	int rc = o->dim ? io_reader_open(r, fp, name, o->in_fmt, o->dim) : io_reader_open_flat(r, fp, name, o->in_fmt);
+	if (rc != 0)
 		cli_die("%s", r->err);
 }
 
@@ -107,7 +94,10 @@ static int64_t known_values(const io_reader *r)
 	struct stat st;
 	if (r->fmt == IO_TEXT || fstat(fileno(r->fp), &st) != 0 || !S_ISREG(st.st_mode))
 		return -1;
+	/* the stream's position, less the bytes the reader sniffed and holds */
 	off_t pos = ftello(r->fp);
+	if (pos >= 0)
+		pos -= (off_t)(r->peek_len - r->peek_pos);
 	if (pos < 0 || st.st_size < pos)
 		return -1;
 	return (int64_t)((uint64_t)(st.st_size - pos) / r->elem_size);

@@ -136,7 +136,9 @@ int cli_parse_size(const char *arg, size_t lo, size_t hi, size_t *out, char *why
 		char *dend;
 		double d = strtod(arg, &dend);
 		if (*dend == '\0' && isfinite(d) && d >= 0 && d == floor(d)) {
-			if (d > (double)hi) {
+			/* (double)SIZE_MAX rounds up to 2^64, which no integer
+			 * type holds: compare with 2^64 before converting */
+			if (d >= 0x1p64 || (unsigned long long)d > hi) {
 				snprintf(why, why_len, "%s is out of range [%zu, %zu]", arg, lo, hi);
 				return -1;
 			}

@@ -327,7 +327,7 @@ static int read_npy_header(io_reader *r)
 	return rc < 0 ? -1 : 0;
 }
 
-int io_reader_open(io_reader *r, FILE *fp, const char *name, enum io_format fmt, size_t dim)
+static int reader_open(io_reader *r, FILE *fp, const char *name, enum io_format fmt, size_t dim, int flat)
 {
 	memset(r, 0, sizeof *r);
 	r->fp = fp;
@@ -370,11 +370,23 @@ int io_reader_open(io_reader *r, FILE *fp, const char *name, enum io_format fmt,
 		RERR(r, "format '%s' cannot be read", io_format_name(fmt));
 		return -1;
 	}
+	if (r->dim == 0 && flat)
+		r->dim = 1;
 	if (r->dim == 0) {
 		RERR(r, "%s: the row length is unknown (give --dim)", r->name);
 		return -1;
 	}
 	return 0;
+}
+
+int io_reader_open(io_reader *r, FILE *fp, const char *name, enum io_format fmt, size_t dim)
+{
+	return reader_open(r, fp, name, fmt, dim, 0);
+}
+
+int io_reader_open_flat(io_reader *r, FILE *fp, const char *name, enum io_format fmt)
+{
+	return reader_open(r, fp, name, fmt, 0, 1);
 }
 
 static void report_nonfinite(io_reader *r, double v, uint64_t row, size_t col, uint64_t byte_offset)

@@ -64,6 +64,10 @@ typedef struct io_reader {
  * peeked: the .npy magic selects npy, otherwise f32.  A .npy whose last axis
  * disagrees with a nonzero dim is an error.  Returns 0 or -1. */
 int io_reader_open(io_reader *r, FILE *fp, const char *name, enum io_format fmt, size_t dim);
+/* The same for a tool that sees its input as a flat run of values: the
+ * row is the .npy's last axis or a text line, and one value of a raw
+ * stream.  Works on pipes (the .npy magic is sniffed from the stream). */
+int io_reader_open_flat(io_reader *r, FILE *fp, const char *name, enum io_format fmt);
 /* Read up to max_rows rows into out (max_rows * dim doubles).  Returns the
  * number of rows read (0 at a clean end), or -1 on error (truncated row,
  * bad number, non-finite value, read error).  The whole rows before a

@@ -34,13 +34,13 @@ void jsonl_reader_init(jsonl_reader *r, FILE *fp, const char *name)
  * space (section 2: only space, tab, LF, CR) but cJSON's parser skips as
  * blanks.  Returns 0, or -1 with *bad_col the 1-based column of a control
  * byte. */
-static int scan_line(const char *s, size_t n, size_t *max_depth, size_t *bad_col)
+static int scan_text(const char *s, size_t n, int newlines, size_t *max_depth, size_t *bad_col)
 {
 	size_t depth = 0, max = 0;
 	int in_string = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 && !(!in_string && (c == '\t' || c == '\r'))) {
+		if (c < 0x20 && !(!in_string && (c == '\t' || c == '\r' || (newlines && c == '\n')))) {
 			*bad_col = i + 1;
 			return -1;
 		}
@@ -108,7 +108,7 @@ int jsonl_next(jsonl_reader *r)
 			return -1;
 		}
 		size_t depth = 0, bad_col = 0;
-		if (scan_line(r->line, len, &depth, &bad_col) != 0) {
+		if (scan_text(r->line, len, 0, &depth, &bad_col) != 0) {
 			set_err(r, "line %" PRIu64 ": control character at column %zu", r->lineno, bad_col);
 			return -1;
 		}
@@ -400,4 +400,43 @@ int jsonl_write_appended(FILE *out, const char *line, size_t len, const jsonl_fi
 	if (fwrite(line + brace, 1, len - brace, out) != len - brace || putc('\n', out) == EOF)
 		return -1;
 	return 0;
+}
+
+cJSON *jsonl_parse_document(const char *text, size_t len, size_t max_depth, char *err, size_t err_len)
+{
+	size_t depth = 0, bad = 0;
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		snprintf(err, err_len, "byte order mark before the JSON value");
+		return NULL;
+	}
+	if ((bad = utf8_invalid_at(text, len)) < len) {
+		snprintf(err, err_len, "invalid UTF-8 at byte %zu", bad);
+		return NULL;
+	}
+	if (memchr(text, '\0', len)) {
+		snprintf(err, err_len, "NUL byte in the JSON text");
+		return NULL;
+	}
+	if (scan_text(text, len, 1, &depth, &bad) != 0) {
+		snprintf(err, err_len, "control character at byte %zu", bad - 1);
+		return NULL;
+	}
+	if (depth > max_depth) {
+		snprintf(err, err_len, "JSON nested deeper than %zu levels", max_depth);
+		return NULL;
+	}
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (!root) {
+		size_t at = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+		snprintf(err, err_len, "invalid JSON at byte %zu", at);
+		return NULL;
+	}
+	for (const char *p = end; p < text + len; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+			snprintf(err, err_len, "text after the JSON value at byte %zu", (size_t)(p - text));
+			cJSON_Delete(root);
+			return NULL;
+		}
+	return root;
 }

@@ -40,6 +40,12 @@ int jsonl_get_flag(jsonl_reader *r, const char *field, int required, int *out);
 /* An array of numbers: *out is malloc'ed (caller frees), *n its length. */
 int jsonl_get_array(jsonl_reader *r, const char *field, int required, double **out, size_t *n);
 
+/* A whole JSON document (a configuration file, which may span lines),
+ * held to the same rules as a record: UTF-8, no byte order mark, no
+ * control bytes outside the blanks, depth at most max_depth, nothing after
+ * the value.  Returns the tree (cJSON_Delete it), or NULL with err. */
+cJSON *jsonl_parse_document(const char *text, size_t len, size_t max_depth, char *err, size_t err_len);
+
 /* Builder for the fields a tool appends to a record. */
 typedef struct jsonl_fields {
 	char *buf;

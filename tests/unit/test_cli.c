@@ -32,6 +32,10 @@ START_TEST(test_parse_cores)
 	ck_assert_int_eq(cli_parse_size("1e12", 1, 1 << 24, &z, why, sizeof why), -1);
 	ck_assert_str_eq(why, "1e12 is out of range [1, 16777216]");
 	ck_assert_int_eq(cli_parse_size("99999999999999999999999", 1, 100, &z, why, sizeof why), -1);
+	ck_assert_int_eq(cli_parse_size("1.8446744073709552e19", 0, SIZE_MAX, &z, why, sizeof why), -1);
+	ck_assert_int_eq(cli_parse_size("1e30", 0, SIZE_MAX, &z, why, sizeof why), -1);
+	ck_assert_int_eq(cli_parse_size("9.2233720368547758e18", 0, SIZE_MAX, &z, why, sizeof why), 0);
+	ck_assert_uint_eq(z, (size_t)1 << 63);
 	ck_assert_int_eq(cli_parse_llong("9223372036854775808", 0, 1, &ll, why, sizeof why), -1);
 	ck_assert_int_eq(cli_parse_llong("12", 0, 100, &ll, why, sizeof why), 0);
 	ck_assert_int_eq(ll, 12);

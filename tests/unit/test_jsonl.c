@@ -142,6 +142,32 @@ START_TEST(test_getters)
 }
 END_TEST
 
+START_TEST(test_document)
+{
+	char err[160];
+	const char *good = "{\n  \"a\": [1, 2],\r\n  \"b\": \"\xc3\xa9\"\n}\n";
+	cJSON *root = jsonl_parse_document(good, strlen(good), 64, err, sizeof err);
+	ck_assert_ptr_nonnull(root);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(root, "a")), 2);
+	cJSON_Delete(root);
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{"{} {}", "text after the JSON value at byte 3"},
+		{"\xef\xbb\xbf{}", "byte order mark"},
+		{"{\"a\":\"\xed\xa0\x80\"}", "invalid UTF-8 at byte 6"},
+		{"{\"a\":\x01 1}", "control character at byte 5"},
+		{"[[[[[[[[[[1]]]]]]]]]]", "nested deeper than 8 levels"},
+		{"{\"a\":}", "invalid JSON"},
+		{"", "invalid JSON at byte 0"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		ck_assert_ptr_null(jsonl_parse_document(bad[i].text, strlen(bad[i].text), 8, err, sizeof err));
+		ck_assert_msg(strstr(err, bad[i].msg), "case %zu: '%s' lacks '%s'", i, err, bad[i].msg);
+	}
+}
+END_TEST
+
 static Suite *jsonl_suite(void)
 {
 	Suite *s = suite_create("jsonl");
@@ -150,6 +176,7 @@ static Suite *jsonl_suite(void)
 	tcase_add_test(tc, test_bad_lines);
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_getters);
+	tcase_add_test(tc, test_document);
 	suite_add_tcase(s, tc);
 	return s;
 }
