@@ -123,13 +123,9 @@ static const struct option long_options[] = {
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "table", required_argument, NULL, OPT_TABLE },
 	{ "dim", required_argument, NULL, 'd' },
-	{ "input-format", required_argument, NULL, 'I' },
-	{ "output-format", required_argument, NULL, 'O' },
-	{ "force", no_argument, NULL, 'f' },
+	CLI_OPTIONS_FORMATS,
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	CLI_OPTIONS_END,
 };
 
 /* The raw option values, kept until the schedule (and so its defaults) is

@@ -108,12 +108,8 @@ static const struct option long_options[] = {
 	{ "next-values", required_argument, NULL, OPT_NEXT_VALUES },
 	{ "returns-out", required_argument, NULL, OPT_RETURNS_OUT },
 	{ "batch-major", no_argument, NULL, OPT_BATCH_MAJOR },
-	{ "input-format", required_argument, NULL, 'I' },
-	{ "output-format", required_argument, NULL, 'O' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	CLI_OPTIONS_FORMATS,
+	CLI_OPTIONS_END,
 };
 
 static const char *field_name(const char *opt, const char *arg)

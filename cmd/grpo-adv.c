@@ -122,13 +122,9 @@ static void parse_options(int argc, char **argv, config *c)
 		{ "step-ends-field", required_argument, NULL, OPT_STEP_ENDS_FIELD },
 		{ "advantage-field", required_argument, NULL, 'a' },
 		{ "group-size", required_argument, NULL, 'G' },
-		{ "input-format", required_argument, NULL, 'I' },
-		{ "output-format", required_argument, NULL, 'O' },
-		{ "force", no_argument, NULL, 'f' },
+		CLI_OPTIONS_FORMATS,
 		{ "stats", required_argument, NULL, OPT_STATS },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+		CLI_OPTIONS_END,
 	};
 	memset(c, 0, sizeof *c);
 	grpo_options_init(&c->grpo);

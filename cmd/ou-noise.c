@@ -56,9 +56,7 @@ static const struct option long_options[] = {
 	{ "seed", required_argument, NULL, 's' },
 	{ "output-format", required_argument, NULL, 'O' },
 	{ "force", no_argument, NULL, 'f' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	CLI_OPTIONS_END,
 };
 
 static void parse_options(int argc, char **argv, options *o)

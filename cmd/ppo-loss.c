@@ -107,13 +107,9 @@ static const struct option long_options[] = {
 	{ "preset", required_argument, NULL, 'p' },
 	{ "columns", required_argument, NULL, OPT_COLUMNS },
 	{ "per-token", required_argument, NULL, OPT_PER_TOKEN },
-	{ "input-format", required_argument, NULL, 'I' },
-	{ "output-format", required_argument, NULL, 'O' },
-	{ "force", no_argument, NULL, 'f' },
+	CLI_OPTIONS_FORMATS,
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	CLI_OPTIONS_END,
 };
 
 #define GIVEN(o, g) (((o)->given >> (g)) & 1ul)

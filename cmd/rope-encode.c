@@ -89,13 +89,9 @@ static const struct option long_options[] = {
 	{ "low-freq-factor", required_argument, NULL, OPT_LFF },
 	{ "high-freq-factor", required_argument, NULL, OPT_HFF },
 	{ "precision", required_argument, NULL, OPT_PRECISION },
-	{ "input-format", required_argument, NULL, 'I' },
-	{ "output-format", required_argument, NULL, 'O' },
-	{ "force", no_argument, NULL, 'f' },
+	CLI_OPTIONS_FORMATS,
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
+	CLI_OPTIONS_END,
 };
 
 static const char *const precision_names[] = { "double", "hf", NULL };

@@ -101,13 +101,9 @@ static const struct option long_options[] = {
 	{ "n", required_argument, NULL, 'n' },
 	{ "seed", required_argument, NULL, 's' },
 	{ "dim", required_argument, NULL, 'd' },
-	{ "input-format", required_argument, NULL, 'I' },
-	{ "output-format", required_argument, NULL, 'O' },
-	{ "force", no_argument, NULL, 'f' },
+	CLI_OPTIONS_FORMATS,
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	CLI_OPTIONS_END,
 };
 
 /* Largest --n and --steps: guards against absurd sizes, not limits of the

@@ -41,12 +41,8 @@ typedef struct options {
 static const struct option long_options[] = {
 	{ "tau", required_argument, NULL, 't' },
 	{ "dim", required_argument, NULL, 'd' },
-	{ "input-format", required_argument, NULL, 'I' },
-	{ "output-format", required_argument, NULL, 'O' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	CLI_OPTIONS_FORMATS,
+	CLI_OPTIONS_END,
 };
 
 static void parse_options(int argc, char **argv, options *o)

@@ -47,12 +47,8 @@ static const struct option long_options[] = {
 	{ "damping", required_argument, NULL, OPT_DAMPING },
 	{ "cg-iters", required_argument, NULL, OPT_CG_ITERS },
 	{ "stats", required_argument, NULL, OPT_STATS },
-	{ "input-format", required_argument, NULL, 'I' },
-	{ "output-format", required_argument, NULL, 'O' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	CLI_OPTIONS_FORMATS,
+	CLI_OPTIONS_END,
 };
 
 typedef struct options {

@@ -30,6 +30,18 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "PROG: message", "Try 'PROG --help'." then exit 2. */
 noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The getopt_long entries every program shares (CONVENTIONS.md, "Command
+ * line"): -I/-O/-f for array formats, and --help/--version with the
+ * table's terminator.  They expand to struct option initialisers. */
+#define CLI_OPTIONS_FORMATS \
+	{ "input-format", required_argument, NULL, 'I' }, \
+	{ "output-format", required_argument, NULL, 'O' }, \
+	{ "force", no_argument, NULL, 'f' }
+#define CLI_OPTIONS_END \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }, \
+	{ NULL, 0, NULL, 0 }
+
 /* Print "PROG (mlpipe) X.Y.Z" and exit 0 (after a checked close). */
 noreturn void cli_version(void);
 /* Print text (the --help page) to stdout and exit 0 (after a checked close). */
