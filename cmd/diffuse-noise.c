@@ -57,8 +57,7 @@ static const char usage[] =
 	"  -O, --output-format FMT  f32, f64, npy, text, json (default f32)\n"
 	"  -f, --force              write binary output to a terminal\n"
 	"  -q, --quiet              no progress bar\n"
-	"  -h, --help               this help\n"
-	"  -V, --version            version\n"
+	CLI_HELP_END
 	"\n"
 	"Example:\n"
 	"  printf '1 2 3 4\\n' | diffuse-noise -I text -O text --schedule ddpm --step 500\n";

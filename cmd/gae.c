@@ -49,8 +49,7 @@ static const char usage[] =
 	"  -O, --output-format FMT  f32, f64, npy, text, json (default f32); with JSON\n"
 	"                           Lines, f64 prints 17 digits instead of 9\n"
 	"  -f, --force              write binary output to a terminal\n"
-	"  -h, --help               this help\n"
-	"  -V, --version            version\n"
+	CLI_HELP_END
 	"\n"
 	"Example:\n"
 	"  gae --gamma 0.99 --lambda 0.95 rollout.jsonl\n";

@@ -27,8 +27,7 @@ static const char usage[] =
 	"  -s, --seed SEED          any string; same seed, same noise (default: random)\n"
 	"  -O, --output-format FMT  f32, f64, npy, text, json (default f32)\n"
 	"  -f, --force              write binary output to a terminal\n"
-	"  -h, --help               this help\n"
-	"  -V, --version            version\n"
+	CLI_HELP_END
 	"\n"
 	"Example:\n"
 	"  ou-noise --dim 2 --n 1000 --seed 7 -O text\n";

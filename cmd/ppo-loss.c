@@ -51,8 +51,7 @@ static const char usage[] =
 	"                           f64 also prints the summary with 17 digits\n"
 	"  -f, --force              write binary per-token rows to a terminal\n"
 	"  -q, --quiet              no progress counter\n"
-	"  -h, --help               this help\n"
-	"  -V, --version            version\n"
+	CLI_HELP_END
 	"\n"
 	"JSON Lines fields: arrays \"logp\", \"old_logp\"; \"advantage\" (number or array);\n"
 	"optional arrays \"ref_logp\", \"entropy\", \"mask\", \"value\", \"old_value\", \"return\".\n"

@@ -64,8 +64,7 @@ static const char usage[] =
 	"  -O, --output-format FMT  f32, f64, npy, text, json (default f32)\n"
 	"  -f, --force              write binary output to a terminal\n"
 	"  -q, --quiet              no progress bar\n"
-	"  -h, --help               this help\n"
-	"  -V, --version            version\n"
+	CLI_HELP_END
 	"\n"
 	"Example:\n"
 	"  sample-ode --gmm mix.json --n 1000 --seed 1 --sampler heun --steps 18 -O text\n";

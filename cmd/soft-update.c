@@ -24,8 +24,7 @@ static const char usage[] =
 	"  -I, --input-format FMT   auto, f32, f64, npy, text (default auto)\n"
 	"  -O, --output-format FMT  f32, f64, npy, text, json (default f32)\n"
 	"  -f, --force              write binary output to a terminal\n"
-	"  -h, --help               this help\n"
-	"  -V, --version            version\n"
+	CLI_HELP_END
 	"\n"
 	"Example:\n"
 	"  soft-update --tau 0.005 target.f32 online.f32 > target-new.f32\n";

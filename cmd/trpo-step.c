@@ -32,8 +32,7 @@ static const char usage[] =
 	"  -O, --output-format FMT  f32, f64, npy, text, json (default f32); f64 also\n"
 	"                           prints --stats with 17 digits\n"
 	"  -f, --force              write binary output to a terminal\n"
-	"  -h, --help               this help\n"
-	"  -V, --version            version\n"
+	CLI_HELP_END
 	"\n"
 	"Defaults follow Spinning Up's TRPO.  Example:\n"
 	"  trpo-step -p 64 -a adv.f32 --delta 0.01 scores.f32 > step.f32\n";

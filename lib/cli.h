@@ -42,6 +42,11 @@ noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf
 	{ "version", no_argument, NULL, 'V' }, \
 	{ NULL, 0, NULL, 0 }
 
+/* The --help lines of the options above, for the help texts. */
+#define CLI_HELP_END \
+	"  -h, --help               this help\n" \
+	"  -V, --version            version\n"
+
 /* Print "PROG (mlpipe) X.Y.Z" and exit 0 (after a checked close). */
 noreturn void cli_version(void);
 /* Print text (the --help page) to stdout and exit 0 (after a checked close). */
